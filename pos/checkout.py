@@ -1,0 +1,506 @@
+"""The checkout service: the steps of a sale as plain methods over the local cart.
+
+The cart is the source of truth: every step builds a new `Cart`, prices it (the backend's rules
+decide; a refused coupon or an out-of-stock product raises and leaves the cart as it was), and
+saves it durably before returning. Placing the sale reserves its number, writes the order and
+its outbox entries in one transaction, and only then hands it to the sync engine; an unreachable
+backend leaves the sale `queued`, never lost and never doubled.
+
+The TUI and `pos checkout` both drive this class; neither talks to a backend directly.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from pos.backends.base import Backend, Capability
+from pos.errors import InputError, NotFoundError, PosError, RuleError, TransientError
+from pos.faults import crash_point
+from pos.models import (
+    Address,
+    Cart,
+    CartLine,
+    Customer,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    Product,
+    Quote,
+    SelectedOption,
+    ShippingMethod,
+    SoldVoucher,
+)
+from pos.money import ZERO, format_money, round_money, to_decimal
+from pos.pricing import PricingContext, price_cart
+from pos.store import Catalog, Ledger
+from pos.sync import SyncEngine
+
+QUANTITY_PREFIX = re.compile(r"^\s*(\d{1,5})\s*[*xX]\s*(\S.*)$")
+MAX_QUANTITY = 99_999
+
+
+def parse_scan(text: str) -> tuple[int, str]:
+    """`3*CODE` / `3xCODE` → (3, "CODE"); plain text → (1, text)."""
+    match = QUANTITY_PREFIX.match(text)
+    if match:
+        return int(match.group(1)), match.group(2).strip()
+    return 1, text.strip()
+
+
+def parse_quantity(value: object) -> int:
+    if isinstance(value, bool):
+        raise InputError(message=f"Quantity {value!r} is not a whole number.")
+    try:
+        qty = int(str(value).strip())
+    except ValueError:
+        raise InputError(message=f"Quantity {value!r} is not a whole number.",
+                         hint="Type a number like 2.") from None
+    if not 0 <= qty <= MAX_QUANTITY:
+        raise InputError(message=f"Quantity {qty} is out of range (0 to {MAX_QUANTITY}).")
+    return qty
+
+
+class Checkout:
+    def __init__(self, ledger: Ledger, catalog: Catalog, backend: Backend, sync: SyncEngine, *,
+                 lane: str, cashier: str = "", profile: str = "local",
+                 sinks: tuple[str, ...] = (), currency: str = "USD",
+                 persist: bool = True) -> None:
+        self.ledger = ledger
+        self.catalog = catalog
+        self.backend = backend
+        self.sync = sync
+        self.lane = lane
+        self.cashier = cashier
+        self.profile = profile
+        self.sinks = sinks
+        self.currency = currency
+        self.persist = persist  # False: a headless sale whose cart lives only in memory
+        loaded = ledger.carts.load_active(lane) if persist else None
+        self.cart = loaded or self._new_cart()
+        self.quote = self._estimate(self.cart)
+
+    # --- the cart ----------------------------------------------------------------------------
+
+    def _new_cart(self) -> Cart:
+        return Cart(id=uuid.uuid4().hex, created_at=datetime.now(UTC), currency=self.currency)
+
+    def _estimate(self, cart: Cart) -> Quote:
+        """Price without the network: the backend's rules when local, else the catalog cache."""
+        if not self.backend.supports(Capability.REMOTE_PRICING):
+            try:
+                return self.backend.quote(cart)
+            except RuleError:
+                pass  # a rule that no longer holds (coupon expired): show the plain price
+        return price_cart(cart, PricingContext(
+            tax_classes=self.catalog.tax_classes(),
+            payment_methods=self.backend.payment_methods(cart)))
+
+    def _commit(self, cart: Cart, *, validate: bool = True) -> Cart:
+        """Price the new cart (raising if the store refuses) and save it durably."""
+        quote = self._price(cart) if validate else self._estimate(cart)
+        if self.persist:
+            self.ledger.carts.save_active(cart, self.lane)
+        self.cart, self.quote = cart, quote
+        return cart
+
+    def _price(self, cart: Cart) -> Quote:
+        try:
+            return self.backend.quote(cart)
+        except TransientError:
+            quote = self._estimate(cart)
+            return quote.model_copy(update={"warnings": (
+                *quote.warnings, "The store is offline: prices are estimated locally.")})
+
+    def reload(self) -> Cart:
+        """Re-read the active cart from disk (after a restart or another window's change)."""
+        self.cart = self.ledger.carts.load_active(self.lane) or self._new_cart()
+        self.quote = self._estimate(self.cart)
+        return self.cart
+
+    # --- lines -------------------------------------------------------------------------------
+
+    def find(self, code: str) -> Product:
+        product = self.catalog.lookup(code)
+        if product is None:
+            raise NotFoundError(message=f"No product with barcode, SKU or id {code!r}.",
+                                hint="Check the code, or type part of the name to search.")
+        return product
+
+    def search(self, text: str, limit: int = 50) -> list[Product]:
+        return self.catalog.search(text, limit)
+
+    def scan(self, text: str) -> CartLine:
+        """What the cart input does on Enter: `CODE` or `3*CODE`."""
+        quantity, code = parse_scan(text)
+        if not code:
+            raise InputError(message="Nothing to add.", hint="Scan or type a code.")
+        return self.add(code, quantity)
+
+    def add(self, code: str, quantity: int = 1,
+            options: Mapping[str, str] | None = None) -> CartLine:
+        return self.add_product(self.find(code), quantity, options)
+
+    def add_product(self, product: Product, quantity: int = 1,
+                    options: Mapping[str, str] | None = None) -> CartLine:
+        quantity = parse_quantity(quantity)
+        if quantity < 1:
+            raise InputError(message="The quantity must be at least 1.")
+        selected = self._select_options(product, options or {})
+        unit = product.price + sum((o.price for o in selected), ZERO)
+        existing = next((ln for ln in self.cart.lines if ln.product_id == product.id
+                         and ln.options == selected), None)
+        if existing is not None:
+            line = existing.model_copy(update={"quantity": existing.quantity + quantity})
+            lines = tuple(line if ln.key == existing.key else ln for ln in self.cart.lines)
+        else:
+            line = CartLine(
+                key=uuid.uuid4().hex[:12], product_id=product.id, sku=product.sku,
+                barcode=product.barcode, name=product.name, quantity=quantity, unit_price=unit,
+                options=selected, tax_class=product.tax_class, shipping=product.shipping,
+                points=product.points, reward=product.reward)
+            lines = (*self.cart.lines, line)
+        self._check_stock(product, lines, selected)
+        self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
+        return line
+
+    def _select_options(self, product: Product, chosen: Mapping[str, str]) -> tuple[SelectedOption, ...]:
+        selected: list[SelectedOption] = []
+        missing: list[str] = []
+        for option in product.options:
+            raw = str(chosen.get(option.id, "")).strip()
+            if not raw:
+                if option.required:
+                    missing.append(option.name)
+                continue
+            if option.type in ("select", "radio", "checkbox"):
+                value = option.value(raw) or next(
+                    (v for v in option.values if v.name.lower() == raw.lower()), None)
+                if value is None:
+                    choices = ", ".join(f"{v.id} ({v.name})" for v in option.values)
+                    raise InputError(message=f"{product.name}: {raw!r} is not a {option.name}.",
+                                     hint=f"Choose one of: {choices}.")
+                if value.stock is not None and value.stock <= 0:
+                    raise RuleError(message=f"{product.name} ({option.name}: {value.name}) is out "
+                                            "of stock.", field="stock")
+                selected.append(SelectedOption(option_id=option.id, name=option.name,
+                                               value_id=value.id, value=value.name,
+                                               price=value.price))
+            else:
+                selected.append(SelectedOption(option_id=option.id, name=option.name, value=raw))
+        unknown = set(chosen) - {o.id for o in product.options}
+        if unknown:
+            raise InputError(message=f"{product.name} has no option {', '.join(sorted(unknown))}.")
+        if missing:
+            raise RuleError(message=f"{product.name}: choose {', '.join(missing)}.",
+                            hint="This product has required options.", field="option")
+        return tuple(selected)
+
+    def _check_stock(self, product: Product, lines: tuple[CartLine, ...],
+                     selected: tuple[SelectedOption, ...] = ()) -> None:
+        if product.stock is None:
+            return
+        wanted = sum(ln.quantity for ln in lines if ln.product_id == product.id)
+        if product.stock <= 0:
+            raise RuleError(message=f"{product.name} is out of stock.", field="stock")
+        if wanted > product.stock:
+            raise RuleError(message=f"{product.name}: only {product.stock} in stock "
+                                    f"({wanted} wanted).", field="stock")
+
+    def set_quantity(self, key: str, quantity: object) -> None:
+        qty = parse_quantity(quantity)
+        line = self._line(key)
+        if qty == 0:
+            self.remove(key)
+            return
+        lines = tuple(ln.model_copy(update={"quantity": qty}) if ln.key == key else ln
+                      for ln in self.cart.lines)
+        product = self.catalog.get(line.product_id)
+        if product is not None:
+            self._check_stock(product, lines)
+        self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
+
+    def remove(self, key: str) -> None:
+        self._line(key)
+        lines = tuple(ln for ln in self.cart.lines if ln.key != key)
+        cart = self.cart.model_copy(update={"lines": lines, "reward": 0})
+        self._commit(self._invalidate_methods(cart), validate=False)
+
+    def _line(self, key: str) -> CartLine:
+        line = self.cart.line(key)
+        if line is None:
+            raise NotFoundError(message="That line is no longer in the cart.")
+        return line
+
+    def _invalidate_methods(self, cart: Cart) -> Cart:
+        """A changed cart may change what shipping costs and which payments are allowed."""
+        if not cart.payments:
+            return cart
+        return cart.model_copy(update={"payments": ()})
+
+    def void(self) -> None:
+        """Throw the cart away (after the cashier confirmed) and start a fresh one."""
+        if self.persist:
+            self.ledger.carts.delete(self.cart.id)
+        self._commit(self._new_cart(), validate=False)
+
+    # --- customer ----------------------------------------------------------------------------
+
+    def search_customers(self, query: str) -> list[Customer]:
+        return self.backend.search_customers(query)
+
+    def set_customer(self, customer: Customer | None) -> None:
+        cart = self.cart.model_copy(update={
+            "customer": customer, "reward": 0 if customer is None else self.cart.reward,
+            "use_store_credit": self.cart.use_store_credit and customer is not None})
+        self._commit(cart)
+
+    def create_customer(self, customer: Customer) -> Customer:
+        created = self.backend.create_customer(customer)
+        self.set_customer(created)
+        return created
+
+    # --- discounts ---------------------------------------------------------------------------
+
+    def apply_coupon(self, code: str) -> None:
+        code = code.strip()
+        if not code:
+            raise InputError(message="Type a coupon code.")
+        self._commit(self.cart.model_copy(update={"coupon": code}))
+
+    def remove_coupon(self) -> None:
+        self._commit(self.cart.model_copy(update={"coupon": None}))
+
+    def add_voucher(self, code: str) -> None:
+        code = code.strip()
+        if not code:
+            raise InputError(message="Type a gift voucher code.")
+        if code.upper() in (v.upper() for v in self.cart.vouchers):
+            raise RuleError(message=f"{code} is already applied.", field="voucher")
+        self._commit(self.cart.model_copy(update={"vouchers": (*self.cart.vouchers, code)}))
+
+    def remove_voucher(self, code: str) -> None:
+        vouchers = tuple(v for v in self.cart.vouchers if v.upper() != code.upper())
+        self._commit(self.cart.model_copy(update={"vouchers": vouchers}))
+
+    def sell_voucher(self, to_name: str, amount: object, *, from_name: str = "",
+                     to_email: str = "", message: str = "") -> SoldVoucher:
+        value = round_money(to_decimal(amount, "voucher amount"), self.currency)
+        if not to_name.strip():
+            raise InputError(message="Whom is the gift voucher for?", hint="Type a name.")
+        sold = SoldVoucher(key=uuid.uuid4().hex[:12], from_name=from_name or self.cashier or "Shop",
+                           to_name=to_name.strip(), to_email=to_email, message=message,
+                           amount=value)
+        self._commit(self.cart.model_copy(update={
+            "sold_vouchers": (*self.cart.sold_vouchers, sold), "payments": ()}))
+        return sold
+
+    def remove_sold_voucher(self, key: str) -> None:
+        self._commit(self.cart.model_copy(update={
+            "sold_vouchers": tuple(v for v in self.cart.sold_vouchers if v.key != key)}))
+
+    def set_reward(self, points: object) -> None:
+        self._commit(self.cart.model_copy(update={"reward": parse_quantity(points)}))
+
+    def use_store_credit(self, use: bool = True) -> None:
+        self._commit(self.cart.model_copy(update={"use_store_credit": use}))
+
+    # --- shipping and payment address --------------------------------------------------------
+
+    def set_pickup(self) -> None:
+        self._commit(self.cart.model_copy(update={"pickup": True, "shipping_method": None}))
+
+    def set_shipping_address(self, address: Address) -> list[ShippingMethod]:
+        cart = self.cart.model_copy(update={"pickup": False, "shipping_address": address,
+                                            "shipping_method": None})
+        self._commit(cart)
+        return list(self.quote.shipping_methods)
+
+    def shipping_methods(self) -> list[ShippingMethod]:
+        return list(self.backend.shipping_methods(self.cart))
+
+    def set_shipping_method(self, code: str) -> None:
+        methods = {m.code: m for m in self.quote.shipping_methods}
+        if not methods:
+            methods = {m.code: m for m in self.shipping_methods()}
+        if code not in methods:
+            offered = ", ".join(methods) or "none for this address"
+            raise RuleError(message=f"Shipping method {code!r} is not offered.",
+                            hint=f"Offered: {offered}.", field="shipping_method")
+        self._commit(self.cart.model_copy(update={"shipping_method": methods[code],
+                                                  "pickup": False}))
+
+    def set_payment_address(self, address: Address) -> None:
+        self._commit(self.cart.model_copy(update={"payment_address": address}))
+
+    def set_comment(self, comment: str) -> None:
+        self._commit(self.cart.model_copy(update={"comment": comment}), validate=False)
+
+    # --- payment -----------------------------------------------------------------------------
+
+    def payment_methods(self) -> list[PaymentMethod]:
+        return list(self.quote.payment_methods)
+
+    def due(self) -> Decimal:
+        return self.quote.totals.total
+
+    def paid(self) -> Decimal:
+        return sum((p.amount for p in self.cart.payments if p.status == "paid"), ZERO)
+
+    def remaining(self) -> Decimal:
+        return max(ZERO, self.due() - self.paid())
+
+    def _method(self, code: str) -> PaymentMethod:
+        methods = {m.code: m for m in self.quote.payment_methods}
+        if code not in methods:
+            offered = ", ".join(methods) or "none"
+            raise RuleError(message=f"Payment method {code!r} is not available for this sale.",
+                            hint=f"Available: {offered}.", field="payment_method")
+        return methods[code]
+
+    def take_payment(self, code: str, tendered: object = None, *, amount: object = None,
+                     reference: str = "") -> Payment:
+        """Record a tender. Cash: `tendered` (None = exact cash) → change. Others: the amount."""
+        method = self._method(code)
+        remaining = self.remaining()
+        if remaining <= 0 and method.kind != "free":
+            raise RuleError(message="Nothing is left to pay.", field="payment_method")
+        pay = remaining if amount is None else round_money(to_decimal(amount, "amount"))
+        if pay <= 0:
+            raise InputError(message="The amount must be more than zero.")
+        if pay > remaining and method.kind != "cash":
+            raise InputError(message=f"{format_money(pay, self.currency)} is more than the "
+                                     f"{format_money(remaining, self.currency)} left to pay.")
+        pay = min(pay, remaining)
+        if pay < remaining and not self.backend.supports(Capability.SPLIT_TENDER):
+            raise RuleError(message="This store takes one payment per sale.",
+                            hint="Take the whole amount.", field="payment_method")
+        change = ZERO
+        given: Decimal | None = None
+        if method.kind == "cash":
+            given = pay if tendered in (None, "") else round_money(to_decimal(tendered, "tendered"))
+            if given < pay:
+                if amount is None and self.backend.supports(Capability.SPLIT_TENDER):
+                    pay = given  # part cash; the rest by another method
+                else:
+                    raise InputError(message=f"{format_money(given, self.currency)} is less than "
+                                             f"the {format_money(pay, self.currency)} due.")
+            change = given - pay
+        payment = Payment(method=method.code, title=method.title, kind=method.kind, amount=pay,
+                          tendered=given, change=change, reference=reference)
+        self._commit(self.cart.model_copy(update={
+            "payments": (*self.cart.payments, payment), "payment_method": method}),
+            validate=False)
+        return payment
+
+    def cancel_payments(self) -> None:
+        self._commit(self.cart.model_copy(update={"payments": ()}), validate=False)
+
+    def reserve_number(self) -> str:
+        """The sale's number, reserved durably before anything leaves the machine."""
+        if self.cart.number:
+            return self.cart.number
+        number = self.ledger.orders.reserve_number(self.lane)
+        crash_point("after_reserve")
+        self._commit(self.cart.model_copy(update={"number": number}), validate=False)
+        return number
+
+    # --- review and place --------------------------------------------------------------------
+
+    def review(self) -> Quote:
+        """Price the sale as the store will (remotely where the backend prices)."""
+        self.quote = self._price(self.cart)
+        return self.quote
+
+    def problems(self) -> list[str]:
+        """What still stands between this cart and a placed order (empty: ready)."""
+        out: list[str] = []
+        cart = self.cart
+        if cart.empty:
+            out.append("The cart is empty.")
+        per_product: dict[str, int] = {}
+        for line in cart.lines:
+            per_product[line.product_id] = per_product.get(line.product_id, 0) + line.quantity
+        for pid, qty in per_product.items():
+            product = self.catalog.get(pid)
+            if product is not None and qty < product.minimum:
+                out.append(f"Minimum order amount for {product.name} is {product.minimum}!")
+        if not cart.pickup and cart.needs_shipping:
+            if cart.shipping_address is None:
+                out.append("Delivery needs a shipping address.")
+            elif cart.shipping_method is None:
+                out.append("Choose a shipping method.")
+        if self.remaining() > 0:
+            out.append(f"{format_money(self.remaining(), self.currency)} still to pay.")
+        return out
+
+    def place(self) -> Order:
+        """Record the sale durably, then hand it to the backend. Returns the order as it stands."""
+        self.review()
+        problems = self.problems()
+        if problems:
+            raise RuleError(title="Cannot place the sale yet", message=" ".join(problems),
+                            field="place")
+        if self.due() <= 0 and not self.cart.payments:
+            free = next((m for m in self.quote.payment_methods if m.kind == "free"), None)
+            if free is not None:
+                self.take_payment(free.code)
+        number = self.reserve_number()
+        order = self._order(number)
+        deliveries: list[tuple[str, str]] = []
+        if self.backend.supports(Capability.ORDER_PLACEMENT):
+            deliveries.append((self.profile, "place"))
+        else:
+            order = order.model_copy(update={"status": OrderStatus.PLACED})
+        deliveries += [(sink, "mirror") for sink in self.sinks if sink != self.profile]
+        self.ledger.orders.record_sale(order, deliveries, self.cart.id)
+        crash_point("after_record")
+        self.cart = self._new_cart()
+        self.quote = self._estimate(self.cart)
+        try:
+            return self.sync.deliver(number)
+        except PosError:
+            return self.ledger.orders.get(number)
+
+    def _order(self, number: str) -> Order:
+        cart, quote = self.cart, self.quote
+        return Order(
+            number=number, lane=self.lane, cashier=self.cashier, profile=self.profile,
+            backend=self.backend.name, created_at=datetime.now(UTC), currency=cart.currency,
+            customer=cart.customer or Customer(), lines=cart.lines, priced=quote.lines,
+            sold_vouchers=cart.sold_vouchers, coupon=cart.coupon, vouchers=cart.vouchers,
+            reward=cart.reward, use_store_credit=cart.use_store_credit, pickup=cart.pickup,
+            shipping_address=cart.shipping_address, shipping_method=cart.shipping_method,
+            payment_address=cart.payment_address or cart.shipping_address,
+            payment_method=cart.payment_method, payments=cart.payments, totals=quote.totals,
+            comment=cart.comment or f"POS sale {number}",
+        )
+
+    # --- parking -----------------------------------------------------------------------------
+
+    def park(self, label: str = "") -> Cart:
+        if self.cart.empty:
+            raise RuleError(message="There is nothing to park.", field="park")
+        parked = self.cart.model_copy(update={"label": label or self._default_label()})
+        self.ledger.carts.park(parked, self.lane)
+        self._commit(self._new_cart(), validate=False)
+        return parked
+
+    def _default_label(self) -> str:
+        who = self.cart.customer.name if self.cart.customer else "Guest"
+        return f"{who}, {self.cart.item_count} items, {datetime.now().strftime('%H:%M')}"
+
+    def parked(self) -> list[Cart]:
+        return self.ledger.carts.parked(self.lane)
+
+    def recall(self, cart_id: str) -> Cart:
+        if not self.cart.empty:
+            self.park()
+        cart = self.ledger.carts.recall(cart_id, self.lane)
+        self.cart = cart
+        self.quote = self._estimate(cart)
+        return cart

@@ -1,0 +1,311 @@
+"""`pos`: the command line. With no command it opens the counter (the Textual app).
+
+Exit codes: 0 done; 1 unexpected error (details in the log file, never a traceback on screen);
+2 bad input or a rule refused (nothing written); 3 configuration or storage problem;
+4 the sale was recorded but the store refused it (`failed`, see `pos orders show`);
+5 `pos doctor` found a problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pos import __version__
+from pos.errors import ConfigError, PosError, StorageError
+
+log = logging.getLogger("pos")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                   help="where pos keeps its data (default: $POS_DATA_DIR or the platform's "
+                        "user data dir)")
+    p.add_argument("--profile", default=argparse.SUPPRESS,
+                   help="backend profile from the config file (default: default_profile)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pos", description="Keyboard-driven point of sale for the terminal. "
+        "Run without a command to open the counter.")
+    parser.add_argument("--version", action="version", version=f"pos {__version__}")
+    _add_common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("tui", help="open the counter (the default)")
+    _add_common(p)
+
+    p = sub.add_parser("checkout", help="run a whole sale from a JSON file (or - for stdin)")
+    _add_common(p)
+    p.add_argument("sale", help="SALE.json, or - to read standard input")
+    p.add_argument("--json", action="store_true", help="print the order as JSON")
+
+    orders = sub.add_parser("orders", help="local orders").add_subparsers(
+        dest="orders_command", metavar="ACTION", required=True)
+    p = orders.add_parser("list", help="list orders, newest first")
+    _add_common(p)
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--search", default="", help="number, customer, product name or SKU")
+    p.add_argument("--status", choices=["queued", "sending", "placed", "unknown", "failed",
+                                        "canceled"])
+    p.add_argument("--json", action="store_true")
+    p = orders.add_parser("show", help="one order, with its receipt and history")
+    _add_common(p)
+    p.add_argument("number")
+    p.add_argument("--json", action="store_true")
+
+    catalog = sub.add_parser("catalog", help="the local product catalog").add_subparsers(
+        dest="catalog_command", metavar="ACTION", required=True)
+    p = catalog.add_parser("search", help="find products by name, SKU or barcode")
+    _add_common(p)
+    p.add_argument("text")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p = catalog.add_parser("import", help="import products from a CSV file")
+    _add_common(p)
+    p.add_argument("file", type=Path)
+    p = catalog.add_parser("sync", help="pull the catalog from the backend")
+    _add_common(p)
+
+    config = sub.add_parser("config", help="the configuration file").add_subparsers(
+        dest="config_command", metavar="ACTION", required=True)
+    p = config.add_parser("path", help="print where the config file is")
+    p = config.add_parser("show", help="print the settings in effect (secrets masked)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("doctor", help="check config, data dir and backend; exit 0 if healthy")
+    _add_common(p)
+
+    p = sub.add_parser("sync", help="send queued sales to their backends")
+    _add_common(p)
+    p.add_argument("--once", action="store_true", help="one pass, then exit (default)")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging()
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        _error(exc)
+        return 3
+    except StorageError as exc:
+        _error(exc)
+        return 3
+    except PosError as exc:
+        _error(exc)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: no traceback for the cashier
+        log.exception("unexpected error")
+        print(f"pos: unexpected error: {type(exc).__name__}. Details are in the log "
+              f"({_log_file()}).", file=sys.stderr)
+        return 1
+
+
+def _error(exc: PosError) -> None:
+    print(f"pos: {exc.one_line()}", file=sys.stderr)
+
+
+def _log_file() -> Path:
+    from pos.config import log_dir
+
+    return log_dir() / "pos.log"
+
+
+def _setup_logging() -> None:
+    from logging.handlers import RotatingFileHandler
+
+    try:
+        path = _log_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3)
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger("pos")
+    if not root.handlers:
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+
+
+def _session(args: argparse.Namespace) -> Any:
+    from pos.session import open_session
+
+    return open_session(getattr(args, "data_dir", None), getattr(args, "profile", None))
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command or "tui"
+    if command == "tui":
+        return _tui(args)
+    if command == "config":
+        return _config(args)
+    if command == "doctor":
+        from pos.doctor import run_doctor
+
+        return run_doctor(getattr(args, "data_dir", None), getattr(args, "profile", None))
+    session = _session(args)
+    try:
+        handler = {"checkout": _checkout, "orders": _orders, "catalog": _catalog,
+                   "sync": _sync}[command]
+        return handler(session, args)
+    finally:
+        session.close()
+
+
+def _tui(args: argparse.Namespace) -> int:
+    session = _session(args)
+    try:
+        from screens.app import run_app
+    except ImportError as exc:  # pragma: no cover - screens ship with the package
+        print(f"pos: the counter screens cannot be loaded ({exc}).", file=sys.stderr)
+        return 1
+    try:
+        return run_app(session)
+    finally:
+        session.close()
+
+
+def _checkout(session: Any, args: argparse.Namespace) -> int:
+    from pos.sale_file import order_json, parse_sale, run_sale
+
+    source = "stdin" if args.sale == "-" else args.sale
+    try:
+        text = sys.stdin.read() if args.sale == "-" else Path(args.sale).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        from pos.errors import InputError
+
+        raise InputError(message=f"Cannot read {source}: {exc}") from None
+    sale = parse_sale(text, source)
+    order = run_sale(session.new_checkout(persist=False), sale)
+    if args.json:
+        _print_json(order_json(order))
+    else:
+        from pos.receipt import render_receipt
+
+        print(render_receipt(order, session.settings.shop), end="")
+        print(f"{order.number}: {order.status.value}"
+              + (f" (remote {order.remote_id})" if order.remote_id else "")
+              + (f" — {order.last_error}" if order.last_error else ""))
+    return 4 if order.status.value == "failed" else 0
+
+
+def _orders(session: Any, args: argparse.Namespace) -> int:
+    from pos.money import format_money
+    from pos.sale_file import order_json
+
+    if args.orders_command == "list":
+        orders = session.ledger.orders.list(limit=args.limit, search=args.search,
+                                            status=args.status)
+        if args.json:
+            _print_json([order_json(o) for o in orders])
+            return 0
+        if not orders:
+            print("No orders yet.")
+        for o in orders:
+            print(f"{o.number:<16} {o.created_at.astimezone():%Y-%m-%d %H:%M}  {o.status.value:<8}"
+                  f" {format_money(o.totals.total, o.currency):>12}  {o.customer.name}")
+        return 0
+    order = session.ledger.orders.get(args.number)
+    if args.json:
+        data = order_json(order)
+        data["outbox"] = [e.__dict__ for e in session.ledger.outbox.for_order(order.number)]
+        data["events"] = [{"at": a, "kind": k, "detail": d}
+                          for a, k, d in session.ledger.orders.events(order.number)]
+        _print_json(data)
+        return 0
+    from pos.receipt import render_receipt
+
+    print(render_receipt(order, session.settings.shop), end="")
+    print(f"Status: {order.status.value}" + (f", remote id {order.remote_id}"
+                                              if order.remote_id else ""))
+    if order.last_error:
+        print(f"Last error: {order.last_error}")
+    for at, kind, detail in session.ledger.orders.events(order.number):
+        print(f"  {at[:19]}  {kind:<10} {detail}")
+    return 0
+
+
+def _catalog(session: Any, args: argparse.Namespace) -> int:
+    from pos.money import format_money
+
+    catalog = session.catalog
+    if args.catalog_command == "search":
+        hits = catalog.search(args.text, args.limit) or (
+            [p] if (p := catalog.lookup(args.text)) else [])
+        if args.json:
+            _print_json([{"code": p.sku or p.id, "id": p.id, "sku": p.sku, "barcode": p.barcode,
+                          "name": p.name, "price": str(p.price), "stock": p.stock}
+                         for p in hits])
+            return 0
+        if not hits:
+            print(f"No product matches {args.text!r}.")
+        for p in hits:
+            stock = "∞" if p.stock is None else str(p.stock)
+            print(f"{p.sku or p.id:<16} {p.barcode:<14} {p.name[:40]:<40} "
+                  f"{format_money(p.price):>10} {stock:>6}")
+        return 0
+    if args.catalog_command == "import":
+        from pos.progress import Progress
+
+        with Progress("Importing", stream=sys.stderr) as bar:
+            count = catalog.import_csv(args.file, progress=bar.update)
+        print(f"Imported {count} products into {catalog.path}.")
+        return 0
+    from pos.catalog_sync import sync_catalog
+    from pos.progress import Progress
+
+    with Progress("Syncing", stream=sys.stderr) as bar:
+        count = sync_catalog(session.backend, catalog, progress=bar.update)
+    print(f"Synced {count} products from {session.profile}.")
+    return 0
+
+
+def _sync(session: Any, args: argparse.Namespace) -> int:
+    report = session.sync.flush()
+    pending = session.ledger.outbox.pending_count()
+    if args.json:
+        _print_json({**report.to_dict(), "pending": pending})
+    else:
+        print(f"placed {len(report.placed)}, mirrored {len(report.mirrored)}, "
+              f"queued {len(report.queued)}, unknown {len(report.unknown)}, "
+              f"failed {len(report.failed)}; {pending} still pending")
+        for err in dict.fromkeys(report.errors):
+            print(f"  {err}")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    from pos.config import config_path, load_settings
+
+    if args.config_command == "path":
+        print(config_path())
+        return 0
+    settings = load_settings()
+    if getattr(args, "json", False):
+        _print_json(settings.masked())
+        return 0
+    print(f"# {settings.source or 'defaults (no config file at ' + str(config_path()) + ')'}")
+    for key, value in settings.masked().items():
+        print(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Settings: a TOML file in the platformdirs config dir, overridden by `POS_*` variables.
+
+    lane = "L1"                   # order numbers are <lane>-<sequence>; default: from the host
+    cashier = "ann"
+    default_profile = "local"
+    sinks = ["voucherify-eu"]     # profiles that receive a copy of every placed sale
+
+    [profiles.shop]
+    backend = "opencart"
+    base_url = "https://shop.example.com"
+    username = "Default"
+    key = "..."                   # secrets are SecretStr in memory and masked when shown
+
+    [keys]
+    pay = "f12"                   # remap a binding by its id
+
+A missing file means defaults (the embedded `local` profile). A broken file raises `ConfigError`
+with the file, the line and the reason. Environment: `POS_LANE`, `POS_CASHIER`,
+`POS_DEFAULT_PROFILE`, `POS_DATA_DIR`, `POS_CONFIG_FILE` (where the file is).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_dir, user_data_dir, user_log_dir
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from pos.errors import ConfigError
+
+APP_NAME = "pos"
+LANE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{0,23}$")
+SECRET_KEY_PATTERN = re.compile(r"(key|token|password|secret|pin)", re.IGNORECASE)
+MASK = "********"
+
+
+def default_lane() -> str:
+    """A lane name from the host name: letters and digits only, upper case, ≤ 12 characters."""
+    host = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname().split(".")[0]).upper()
+    return (host or "LANE")[:12]
+
+
+def config_path() -> Path:
+    env = os.environ.get("POS_CONFIG_FILE")
+    return Path(env).expanduser() if env else Path(user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("POS_DATA_DIR")
+    return Path(env).expanduser() if env else Path(user_data_dir(APP_NAME))
+
+
+def log_dir() -> Path:
+    return Path(user_log_dir(APP_NAME))
+
+
+class ShopSettings(BaseModel):
+    """What a receipt says about the shop."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "POS Demo Store"
+    address: str = "1 Market Street, Springfield"
+    tax_id: str = ""
+    footer: str = "Thank you for shopping with us!"
+
+
+class PrinterSettings(BaseModel):
+    """Where receipts go: a text file (default) or an ESC/POS printer (python-escpos)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = "file"  # file | usb | network | serial | escpos-file
+    path: str = ""  # file/escpos-file: output path; serial: device
+    host: str = ""  # network printer
+    port: int = 9100
+    vendor_id: str = ""  # usb, hex
+    product_id: str = ""  # usb, hex
+    width: int = 42  # characters per line
+
+
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    return ConfigError(
+        message=f"{path}: {exc}",
+        hint="Fix the file (TOML syntax) or move it away to start from the defaults.",
+    )
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", line) or re.match(rf"\s*\[.*{re.escape(key)}", line):
+            return number
+    return None
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Values read from the TOML file (lowest priority after the environment)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self.values = values
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.values)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POS_", extra="forbid")
+
+    lane: str = Field(default_factory=default_lane)
+    cashier: str = ""
+    default_profile: str = "local"
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sinks: list[str] = Field(default_factory=list)
+    keys: dict[str, str] = Field(default_factory=dict)
+    shop: ShopSettings = Field(default_factory=ShopSettings)
+    printer: PrinterSettings = Field(default_factory=PrinterSettings)
+    source: str = Field(default="", exclude=True)  # the file these came from ("" = defaults)
+
+    @field_validator("lane")
+    @classmethod
+    def _lane_ok(cls, value: str) -> str:
+        if not LANE_PATTERN.match(value):
+            raise ValueError(
+                "a lane is 1-24 letters, digits or '_', starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("profiles")
+    @classmethod
+    def _profiles_have_backend(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for name, table in value.items():
+            if not isinstance(table, dict) or not isinstance(table.get("backend"), str):
+                raise ValueError(f"[profiles.{name}] needs backend = \"...\"")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        assert isinstance(init_settings, InitSettingsSource)
+        file_values = init_settings.init_kwargs.pop("_file_values", {})
+        return (init_settings, env_settings, _FileSource(settings_cls, file_values))
+
+    # --- profiles -------------------------------------------------------------------------
+
+    def profile_table(self, name: str | None = None) -> dict[str, Any]:
+        name = name or self.default_profile
+        if name in self.profiles:
+            return dict(self.profiles[name])
+        if name == "local":
+            return {"backend": "local"}
+        known = ", ".join(sorted({"local", *self.profiles})) or "local"
+        raise ConfigError(
+            message=f"There is no profile named {name!r}.",
+            hint=f"Known profiles: {known}. Add [profiles.{name}] to {config_path()}.",
+        )
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as a dict with every secret replaced by a mask (for `pos config show`)."""
+        data = self.model_dump(mode="json", exclude={"source"})
+        data["profiles"] = {n: mask_secrets(t) for n, t in self.profiles.items()}
+        return data
+
+
+def mask_secrets(table: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out[key] = mask_secrets(value)
+        elif isinstance(value, SecretStr) or (SECRET_KEY_PATTERN.search(key) and value):
+            out[key] = MASK
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Read the config file (if any) and the environment; raise `ConfigError` when broken."""
+    path = path or config_path()
+    file_values: dict[str, Any] = {}
+    text = ""
+    if path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+            file_values = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise _toml_error(path, exc) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(message=f"Cannot read {path}: {exc}") from None
+    try:
+        settings = Settings(_file_values=file_values, **{k: v for k, v in overrides.items()
+                                                         if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        line = _line_of(text, str(first["loc"][0])) if text else None
+        where = f"{path}, line {line}" if line else (str(path) if text else "environment")
+        raise ConfigError(
+            message=f"{where}: {loc}: {first['msg']}",
+            hint="Fix the setting, or remove it to use the default.",
+        ) from None
+    return settings.model_copy(update={"source": str(path) if text else ""})
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file that may hold secrets: created 0600, replaced atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

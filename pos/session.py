@@ -1,0 +1,92 @@
+"""Wiring: settings + data dir + profile → ledger, catalog, backends, sync engine, checkout.
+
+The single composition root used by the CLI and the TUI (which receives a `PosSession` in its
+constructor): no module-level singletons anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pos.backends import create_backend
+from pos.backends.base import Backend, BackendContext
+from pos.checkout import Checkout
+from pos.config import Settings, default_data_dir, load_settings
+from pos.store import Catalog, Ledger, catalog_path
+from pos.sync import SyncEngine
+
+
+@dataclass
+class PosSession:
+    settings: Settings
+    data_dir: Path
+    profile: str
+    ledger: Ledger
+    catalog: Catalog
+    _backends: dict[str, Backend] = field(default_factory=dict)
+    _checkout: Checkout | None = None
+    _sync: SyncEngine | None = None
+
+    @property
+    def lane(self) -> str:
+        return self.settings.lane
+
+    @property
+    def cashier(self) -> str:
+        return self.settings.cashier
+
+    def backend_for(self, profile: str) -> Backend:
+        """The backend of a profile, created on first use (so an unused sink costs nothing)."""
+        if profile not in self._backends:
+            table = self.settings.profile_table(profile)
+            catalog = self.catalog if profile == self.profile else None
+            context = BackendContext(
+                data_dir=self.data_dir, profile=profile, lane=self.lane, cashier=self.cashier,
+                tax_classes=catalog.tax_classes if catalog else dict)
+            self._backends[profile] = create_backend(table, context)
+        return self._backends[profile]
+
+    @property
+    def backend(self) -> Backend:
+        return self.backend_for(self.profile)
+
+    @property
+    def sync(self) -> SyncEngine:
+        if self._sync is None:
+            self._sync = SyncEngine(self.ledger, self.backend_for)
+        return self._sync
+
+    @property
+    def checkout(self) -> Checkout:
+        """The counter's checkout: its cart is this lane's active cart, saved on every change."""
+        if self._checkout is None:
+            self._checkout = self.new_checkout(persist=True)
+        return self._checkout
+
+    def new_checkout(self, persist: bool) -> Checkout:
+        table = self.settings.profile_table(self.profile)
+        return Checkout(
+            self.ledger, self.catalog, self.backend, self.sync, lane=self.lane,
+            cashier=self.cashier, profile=self.profile, sinks=tuple(self.settings.sinks),
+            currency=str(table.get("currency", "USD")), persist=persist)
+
+    def close(self) -> None:
+        for backend in self._backends.values():
+            backend.close()
+        self.catalog.close()
+        self.ledger.close()
+
+
+def open_session(data_dir: Path | None = None, profile: str | None = None,
+                 settings: Settings | None = None) -> PosSession:
+    settings = settings or load_settings()
+    data_dir = data_dir or default_data_dir()
+    profile = profile or settings.default_profile
+    settings.profile_table(profile)  # unknown profile → ConfigError now, not mid-sale
+    ledger = Ledger(data_dir)
+    catalog = Catalog(catalog_path(data_dir, profile))
+    session = PosSession(settings=settings, data_dir=data_dir, profile=profile, ledger=ledger,
+                         catalog=catalog)
+    session.backend  # noqa: B018 - built now: a bad profile fails here; the demo store seeds
+    return session

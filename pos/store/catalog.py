@@ -1,0 +1,300 @@
+"""The local catalog cache: products (+ FTS5 trigram index), tax classes, categories.
+
+One file per profile (`catalog-<profile>.db`), so a shop with two backends keeps two catalogs.
+Lookups by barcode/SKU/id use unique indexes (≤ 1 ms at a million products); search-as-you-type
+uses the FTS5 trigram index without ranking (substring match on name, SKU and barcode).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from pydantic import ValidationError
+
+from pos.errors import InputError
+from pos.models import Product, ProductOption, TaxClass
+from pos.money import parse_money
+from pos.store.db import connect, transaction
+
+MIGRATIONS = [
+    """
+    CREATE TABLE products (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        sku TEXT NOT NULL DEFAULT '',
+        barcode TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL,
+        price TEXT NOT NULL,
+        tax_class TEXT NOT NULL DEFAULT '',
+        stock INTEGER,
+        minimum INTEGER NOT NULL DEFAULT 1,
+        options TEXT NOT NULL DEFAULT '',
+        category TEXT NOT NULL DEFAULT '',
+        shipping INTEGER NOT NULL DEFAULT 1,
+        points INTEGER NOT NULL DEFAULT 0,
+        reward INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX products_barcode ON products(barcode) WHERE barcode != '';
+    CREATE INDEX products_sku ON products(sku) WHERE sku != '';
+    CREATE INDEX products_name ON products(name COLLATE NOCASE);
+    CREATE VIRTUAL TABLE products_fts USING fts5(
+        name, sku, barcode, content='products', content_rowid='rowid', tokenize='trigram'
+    );
+    CREATE TRIGGER products_ai AFTER INSERT ON products BEGIN
+        INSERT INTO products_fts(rowid, name, sku, barcode)
+        VALUES (new.rowid, new.name, new.sku, new.barcode);
+    END;
+    CREATE TRIGGER products_ad AFTER DELETE ON products BEGIN
+        INSERT INTO products_fts(products_fts, rowid, name, sku, barcode)
+        VALUES ('delete', old.rowid, old.name, old.sku, old.barcode);
+    END;
+    CREATE TRIGGER products_au AFTER UPDATE OF name, sku, barcode ON products BEGIN
+        INSERT INTO products_fts(products_fts, rowid, name, sku, barcode)
+        VALUES ('delete', old.rowid, old.name, old.sku, old.barcode);
+        INSERT INTO products_fts(rowid, name, sku, barcode)
+        VALUES (new.rowid, new.name, new.sku, new.barcode);
+    END;
+    CREATE TABLE tax_classes (id TEXT PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE categories (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
+
+COLUMNS = ("id", "sku", "barcode", "name", "price", "tax_class", "stock", "minimum", "options",
+           "category", "shipping", "points", "reward")
+REQUIRED_CSV = ("id", "sku", "barcode", "name", "price", "stock", "category")
+OPTIONAL_CSV = ("tax_class", "options", "minimum")
+_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM products"
+_UPSERT = (
+    f"INSERT INTO products ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
+    "ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c}=excluded.{c}" for c in COLUMNS if c != "id")
+)
+
+
+def product_row(p: Product) -> tuple[Any, ...]:
+    options = json.dumps([o.model_dump(mode="json") for o in p.options]) if p.options else ""
+    return (p.id, p.sku, p.barcode, p.name, str(p.price), p.tax_class, p.stock, p.minimum,
+            options, p.category, int(p.shipping), p.points, p.reward)
+
+
+def row_product(row: sqlite3.Row | tuple[Any, ...]) -> Product:
+    (pid, sku, barcode, name, price, tax_class, stock, minimum, options, category, shipping,
+     points, reward) = row
+    return Product(
+        id=pid, sku=sku, barcode=barcode, name=name, price=Decimal(price), tax_class=tax_class,
+        stock=stock, minimum=minimum,
+        options=tuple(ProductOption.model_validate(o) for o in json.loads(options))
+        if options else (),
+        category=category, shipping=bool(shipping), points=points, reward=reward,
+    )
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db: sqlite_utils.Database = connect(path, MIGRATIONS)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM products").fetchone()[0])
+
+    def get(self, product_id: str) -> Product | None:
+        row = self.db.execute(_SELECT + " WHERE id = ?", [product_id]).fetchone()
+        return row_product(row) if row else None
+
+    def lookup(self, code: str) -> Product | None:
+        """A product by barcode, then SKU, then id (exact match)."""
+        code = code.strip()
+        if not code:
+            return None
+        for column in ("barcode", "sku", "id"):
+            row = self.db.execute(_SELECT + f" WHERE {column} = ? LIMIT 1", [code]).fetchone()
+            if row:
+                return row_product(row)
+        return None
+
+    def search(self, text: str, limit: int = 50) -> list[Product]:
+        """Substring search on name/SKU/barcode, unranked, for search-as-you-type."""
+        words = [w for w in text.lower().split() if w]
+        if not words:
+            return []
+        long_words = [w for w in words if len(w) >= 3]
+        short_words = [w for w in words if len(w) < 3]
+        if long_words:
+            match = " AND ".join('"' + w.replace('"', '""') + '"' for w in long_words)
+            sql = (_SELECT + " WHERE rowid IN (SELECT rowid FROM products_fts "
+                   "WHERE products_fts MATCH ?" + (" LIMIT ?)" if not short_words else ")"))
+            params: list[Any] = [match] + ([limit] if not short_words else [])
+            for w in short_words:
+                sql += " AND instr(lower(name), ?) > 0"
+                params.append(w)
+            sql += " LIMIT ?"
+            params.append(limit)
+            rows = self.db.execute(sql, params).fetchall()
+        else:
+            prefix = text.strip().replace("%", "").replace("_", "")
+            rows = self.db.execute(
+                _SELECT + " WHERE name LIKE ? OR sku = ? OR barcode = ? LIMIT ?",
+                [prefix + "%", text.strip(), text.strip(), limit],
+            ).fetchall()
+        return [row_product(r) for r in rows]
+
+    def tax_classes(self) -> dict[str, TaxClass]:
+        return {
+            row[0]: TaxClass.model_validate_json(row[1])
+            for row in self.db.execute("SELECT id, data FROM tax_classes")
+        }
+
+    def categories(self) -> list[tuple[str, str, str | None]]:
+        return [tuple(r) for r in self.db.execute("SELECT id, name, parent_id FROM categories")]
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return str(row[0]) if row else None
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def upsert(self, products: Iterable[Product], batch: int = 20_000) -> int:
+        """Insert or update products in one transaction; returns how many."""
+        count = 0
+        with transaction(self.db, self.path) as conn:
+            chunk: list[tuple[Any, ...]] = []
+            for product in products:
+                chunk.append(product_row(product))
+                if len(chunk) >= batch:
+                    conn.executemany(_UPSERT, chunk)
+                    count += len(chunk)
+                    chunk = []
+            if chunk:
+                conn.executemany(_UPSERT, chunk)
+                count += len(chunk)
+        return count
+
+    def set_tax_classes(self, classes: Iterable[TaxClass]) -> None:
+        with transaction(self.db, self.path) as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO tax_classes (id, name, data) VALUES (?, ?, ?)",
+                [(c.id, c.name, c.model_dump_json()) for c in classes],
+            )
+
+    def set_categories(self, rows: Iterable[tuple[str, str, str | None]]) -> None:
+        with transaction(self.db, self.path) as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO categories (id, name, parent_id) VALUES (?, ?, ?)", rows
+            )
+
+    def set_meta(self, key: str, value: str) -> None:
+        with transaction(self.db, self.path) as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+    def adjust_stock(self, conn: sqlite3.Connection, product_id: str, delta: int) -> None:
+        conn.execute(
+            "UPDATE products SET stock = stock + ? WHERE id = ? AND stock IS NOT NULL",
+            [delta, product_id],
+        )
+
+    def import_csv(self, path: Path, progress: Callable[[int], None] | None = None) -> int:
+        """Stream a CSV into the catalog in one transaction: all rows or none.
+
+        Header: `id,sku,barcode,name,price,stock,category` required, `tax_class,options,minimum`
+        optional (`options` is a JSON list of options). A bad row aborts the import with its line
+        number; nothing is written.
+        """
+        try:
+            fh = path.open(newline="", encoding="utf-8-sig")
+        except OSError as exc:
+            raise InputError(message=f"Cannot read {path}: {exc.strerror}") from None
+        with fh:
+            reader = csv.reader(fh)
+            try:
+                header = [h.strip().lower() for h in next(reader)]
+            except StopIteration:
+                raise InputError(message=f"{path} is empty.", hint="The first line is the header.") from None
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise InputError(message=f"{path}: not a CSV file ({exc}).") from None
+            missing = [c for c in REQUIRED_CSV if c not in header]
+            if missing:
+                raise InputError(
+                    message=f"{path}: the header lacks {', '.join(missing)}.",
+                    hint="Required: " + ",".join(REQUIRED_CSV) + "; optional: "
+                    + ",".join(OPTIONAL_CSV) + ".",
+                )
+            unknown = [c for c in header if c not in REQUIRED_CSV + OPTIONAL_CSV]
+            if unknown:
+                raise InputError(message=f"{path}: unknown column(s) {', '.join(unknown)}.")
+            rows = _csv_rows(reader, header, path)
+            return self._bulk_upsert(rows, progress)
+
+    def _bulk_upsert(self, rows: Iterator[tuple[Any, ...]],
+                     progress: Callable[[int], None] | None) -> int:
+        count = 0
+        with transaction(self.db, self.path) as conn:
+            while True:
+                chunk = [row for _, row in zip(range(20_000), rows, strict=False)]
+                if not chunk:
+                    break
+                conn.executemany(_UPSERT, chunk)
+                count += len(chunk)
+                if progress:
+                    progress(count)
+        return count
+
+
+def _csv_rows(reader: Iterator[list[str]], header: list[str], path: Path) -> Iterator[tuple[Any, ...]]:
+    index = {name: i for i, name in enumerate(header)}
+    width = len(header)
+    for line_no, cells in enumerate(reader, start=2):
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        if len(cells) != width:
+            raise InputError(message=f"{path}, line {line_no}: {len(cells)} fields, expected {width}.")
+
+        def cell(name: str, cells: list[str] = cells) -> str:
+            i = index.get(name)
+            return cells[i].strip() if i is not None else ""
+
+        try:
+            yield _row_from_cells(cell)
+        except (InputError, ValueError, ValidationError) as exc:
+            reason = exc.message if isinstance(exc, InputError) else str(exc).splitlines()[0]
+            raise InputError(message=f"{path}, line {line_no}: {reason}") from None
+
+
+def _row_from_cells(cell: Callable[[str], str]) -> tuple[Any, ...]:
+    pid, name = cell("id"), cell("name")
+    if not pid:
+        raise InputError(message="id is empty")
+    if not name:
+        raise InputError(message="name is empty")
+    price = parse_money(cell("price"))
+    if price < 0:
+        raise InputError(message=f"price {cell('price')!r} is negative")
+    stock_text = cell("stock")
+    stock = int(stock_text) if stock_text else None
+    minimum = int(cell("minimum") or 1)
+    if minimum < 1:
+        raise InputError(message="minimum must be at least 1")
+    options_text = cell("options")
+    options = ""
+    if options_text:
+        try:
+            parsed = json.loads(options_text)
+        except json.JSONDecodeError:
+            raise InputError(message="options is not a JSON list") from None
+        if not isinstance(parsed, list):
+            raise InputError(message="options is not a JSON list")
+        options = json.dumps([ProductOption.model_validate(o).model_dump(mode="json") for o in parsed])
+    return (pid, cell("sku"), cell("barcode"), name, str(price), cell("tax_class"), stock, minimum,
+            options, cell("category"), 1, 0, 0)

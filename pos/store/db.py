@@ -1,0 +1,107 @@
+"""Opening SQLite files: pragmas, schema migrations, transactions, disk errors.
+
+Every database is opened in WAL mode with `synchronous=FULL`: a committed sale survives a crash
+*and* a power cut (WAL with NORMAL may lose the last commits on power loss). Writes go through
+`transaction()`, which takes the write lock up front (`BEGIN IMMEDIATE`) so two processes on
+one data dir serialise instead of failing half-way.
+
+Schemas are lists of migration steps; `PRAGMA user_version` records how many have run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from pos.errors import StorageError
+
+Migration = str  # one or more SQL statements
+
+
+def storage_error(exc: BaseException, path: Path | str) -> StorageError:
+    text = str(exc).lower()
+    if "full" in text or "no space" in text:
+        return StorageError(message=f"The disk holding {path} is full.",
+                            hint="Free some space; the sale is kept in memory until then.")
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return StorageError(message=f"{path} cannot be written (read-only or no permission).",
+                            hint="Check the data directory's permissions, or set --data-dir.")
+    if "locked" in text or "busy" in text:
+        return StorageError(message=f"{path} is busy: another pos process holds it.",
+                            hint="Wait a moment and try again.")
+    if "not a database" in text or "malformed" in text:
+        return StorageError(message=f"{path} is damaged: {exc}",
+                            hint="Restore it from a backup, or move it away to start afresh.")
+    return StorageError(message=f"{path}: {exc}")
+
+
+def connect(path: Path, migrations: Sequence[Migration]) -> sqlite_utils.Database:
+    """Open (creating if needed) a database file and bring its schema up to date."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        migrate(conn, migrations)
+    except (sqlite3.Error, OSError) as exc:
+        raise storage_error(exc, path) from None
+    return sqlite_utils.Database(conn)
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(migrations):
+        raise StorageError(
+            message=f"This data was written by a newer pos (schema {version}).",
+            hint="Upgrade pos, or use another --data-dir.",
+        )
+    for number in range(version, len(migrations)):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(migrations[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (our migrations hold no `;` inside literals)."""
+    out: list[str] = []
+    buf: list[str] = []
+    for part in script.split(";"):
+        buf.append(part)
+        candidate = ";".join(buf).strip()
+        if candidate and sqlite3.complete_statement(candidate + ";"):
+            out.append(candidate)
+            buf = []
+    return out
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database, path: Path | str = "") -> Iterator[sqlite3.Connection]:
+    """`BEGIN IMMEDIATE` … `COMMIT`, rolled back on any error; disk errors become StorageError."""
+    conn = db.conn
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path) from None
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise storage_error(exc, path) from None
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

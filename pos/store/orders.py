@@ -1,0 +1,148 @@
+"""Orders: lane-safe numbering and the durable record of every sale.
+
+A sale's number is `<lane>-<sequence>` (e.g. `L1-000042`): the sequence is per lane and taken
+inside a write transaction, so two processes on one data dir never draw the same number, and two
+lanes never collide because the lane is part of the number. The number is reserved and stored
+before anything leaves the machine; the order, its lines and its outbox entries are written in
+one `synchronous=FULL` transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from pos.errors import NotFoundError
+from pos.models import Order, OrderStatus
+from pos.store.db import transaction
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class OrderStore:
+    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    # --- numbering ---------------------------------------------------------------------------
+
+    def reserve_number(self, lane: str) -> str:
+        """Take the lane's next number, durably (committed before it is returned)."""
+        with transaction(self.db, self.path) as conn:
+            seq = conn.execute(
+                "INSERT INTO sequences (lane, next) VALUES (?, 2) "
+                "ON CONFLICT(lane) DO UPDATE SET next = next + 1 RETURNING next - 1",
+                [lane],
+            ).fetchone()[0]
+        return f"{lane}-{seq:06d}"
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def record_sale(self, order: Order, deliveries: Sequence[tuple[str, str]],
+                    cart_id: str | None) -> None:
+        """Write the order, its lines and its outbox entries, and close the cart: all or nothing.
+
+        `deliveries`: (target profile, kind) pairs, kind `place` or `mirror`. Writing the same
+        number twice is refused by the primary key, so a sale can never be recorded twice.
+        """
+        with transaction(self.db, self.path) as conn:
+            self._insert_order(conn, order)
+            stamp = now_iso()
+            conn.executemany(
+                "INSERT INTO outbox (number, target, kind, state, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'queued', ?, ?)",
+                [(order.number, target, kind, stamp, stamp) for target, kind in deliveries],
+            )
+            if cart_id:
+                conn.execute("DELETE FROM carts WHERE id = ?", [cart_id])
+            conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, 'recorded', ?)",
+                         [order.number, stamp, order.status.value])
+
+    def _insert_order(self, conn: sqlite3.Connection, order: Order) -> None:
+        stamp = now_iso()
+        conn.execute(
+            "INSERT INTO orders (number, lane, created_at, updated_at, status, profile, backend, "
+            "currency, total, customer, cashier, remote_id, last_error, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [order.number, order.lane, order.created_at.isoformat(), stamp, order.status.value,
+             order.profile, order.backend, order.currency, str(order.totals.total),
+             order.customer.name, order.cashier, order.remote_id, order.last_error,
+             order.model_dump_json()],
+        )
+        priced = {p.key: p for p in order.priced}
+        conn.executemany(
+            "INSERT INTO order_lines (number, idx, product_id, sku, name, options, quantity, "
+            "unit_price, total, tax) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(order.number, i, ln.product_id, ln.sku, ln.name, ln.options_label, ln.quantity,
+              str(ln.unit_price), str(priced[ln.key].total if ln.key in priced else 0),
+              str(priced[ln.key].tax if ln.key in priced else 0))
+             for i, ln in enumerate(order.lines)],
+        )
+
+    def update(self, order: Order, event: str = "", detail: str = "",
+               conn: sqlite3.Connection | None = None) -> None:
+        """Store a changed order (status, remote id, error, payments)."""
+        def write(c: sqlite3.Connection) -> None:
+            stamp = now_iso()
+            c.execute(
+                "UPDATE orders SET status = ?, remote_id = ?, last_error = ?, total = ?, "
+                "updated_at = ?, data = ? WHERE number = ?",
+                [order.status.value, order.remote_id, order.last_error, str(order.totals.total),
+                 stamp, order.model_dump_json(), order.number],
+            )
+            if event:
+                c.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
+                          [order.number, stamp, event, detail])
+        if conn is not None:
+            write(conn)
+        else:
+            with transaction(self.db, self.path) as c:
+                write(c)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def get(self, number: str) -> Order:
+        row = self.db.execute("SELECT data FROM orders WHERE number = ?", [number]).fetchone()
+        if row is None:
+            raise NotFoundError(message=f"There is no order {number}.",
+                                hint="`pos orders list` shows the numbers.")
+        return Order.model_validate_json(row[0])
+
+    def exists(self, number: str) -> bool:
+        return self.db.execute("SELECT 1 FROM orders WHERE number = ?", [number]).fetchone() is not None
+
+    def list(self, *, limit: int = 100, search: str = "", status: str | None = None,
+             since: str | None = None) -> list[Order]:
+        sql = "SELECT data FROM orders WHERE 1=1"
+        params: list[object] = []
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        if since:
+            sql += " AND created_at >= ?"
+            params.append(since)
+        if search:
+            sql += (" AND (number LIKE ? OR customer LIKE ? OR remote_id LIKE ? OR number IN "
+                    "(SELECT number FROM order_lines WHERE name LIKE ? OR sku = ?))")
+            like = f"%{search}%"
+            params += [like, like, like, like, search]
+        sql += " ORDER BY created_at DESC, number DESC LIMIT ?"
+        params.append(limit)
+        return [Order.model_validate_json(r[0]) for r in self.db.execute(sql, params)]
+
+    def count_by_status(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT status, count(*) FROM orders GROUP BY status")}
+
+    def events(self, number: str) -> list[tuple[str, str, str]]:
+        return [tuple(r) for r in self.db.execute(
+            "SELECT at, kind, detail FROM events WHERE number = ? ORDER BY id", [number])]
+
+
+__all__ = ["OrderStatus", "OrderStore", "now_iso"]

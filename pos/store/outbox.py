@@ -1,0 +1,101 @@
+"""The outbox: what still has to reach a backend, and how each attempt went.
+
+Entry states: `queued` (to send; `next_attempt_at` says when), `sending` (a call is under way —
+found in this state after a crash it means *unknown*), `done`, `unknown` (reconcile before any
+retry), `failed` (the backend refused; a cashier retries, edits or cancels), `canceled`.
+Each state change is committed before the call it announces, so a crash at any point leaves an
+entry that says exactly what might have happened.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from pos.store.db import transaction
+from pos.store.orders import now_iso
+
+OPEN_STATES = ("queued", "sending", "unknown", "failed")
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    number: str
+    target: str
+    kind: str  # place | mirror | status
+    state: str
+    attempts: int
+    next_attempt_at: float
+    last_error: str
+    remote_id: str | None
+
+
+_COLS = "id, number, target, kind, state, attempts, next_attempt_at, last_error, remote_id"
+
+
+class Outbox:
+    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    def _rows(self, where: str, params: list[object]) -> list[OutboxEntry]:
+        sql = f"SELECT {_COLS} FROM outbox WHERE {where} ORDER BY id"
+        return [OutboxEntry(*r) for r in self.db.execute(sql, params)]
+
+    def get(self, entry_id: int) -> OutboxEntry | None:
+        rows = self._rows("id = ?", [entry_id])
+        return rows[0] if rows else None
+
+    def for_order(self, number: str) -> list[OutboxEntry]:
+        return self._rows("number = ?", [number])
+
+    def due(self, now: float | None = None, limit: int = 500) -> list[OutboxEntry]:
+        """Entries to work on now: queued and due, or left `sending`/`unknown` (reconcile)."""
+        now = time.time() if now is None else now
+        return self._rows(
+            "(state IN ('queued', 'unknown') AND next_attempt_at <= ?) OR state = 'sending' "
+            "LIMIT ?", [now, limit])
+
+    def open_entries(self) -> list[OutboxEntry]:
+        return self._rows("state IN ('queued', 'sending', 'unknown', 'failed')", [])
+
+    def pending_count(self) -> int:
+        return int(self.db.execute(
+            "SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending', 'unknown')"
+        ).fetchone()[0])
+
+    def set_state(self, entry_id: int, state: str, *, error: str | None = None,
+                  remote_id: str | None = None, next_attempt_at: float | None = None,
+                  count_attempt: bool = False) -> None:
+        sets = ["state = ?", "updated_at = ?"]
+        params: list[object] = [state, now_iso()]
+        if error is not None:
+            sets.append("last_error = ?")
+            params.append(error)
+        if remote_id is not None:
+            sets.append("remote_id = ?")
+            params.append(remote_id)
+        if next_attempt_at is not None:
+            sets.append("next_attempt_at = ?")
+            params.append(next_attempt_at)
+        if count_attempt:
+            sets.append("attempts = attempts + 1")
+        with transaction(self.db, self.path) as conn:
+            conn.execute(f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?", [*params, entry_id])
+
+    def retry(self, entry_id: int) -> None:
+        """Cashier asked to try again now (from failed/unknown)."""
+        self.set_state(entry_id, "queued", next_attempt_at=0)
+
+    def add(self, number: str, target: str, kind: str) -> None:
+        stamp = now_iso()
+        with transaction(self.db, self.path) as conn:
+            conn.execute(
+                "INSERT INTO outbox (number, target, kind, state, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'queued', ?, ?) ON CONFLICT(number, target, kind) DO UPDATE "
+                "SET state = 'queued', next_attempt_at = 0, updated_at = excluded.updated_at",
+                [number, target, kind, stamp, stamp])

@@ -1,0 +1,194 @@
+"""The sync engine: take outbox entries to their backends, exactly once.
+
+For each entry, in order per sale (a sale's placement before its mirrors):
+
+* `queued` → mark `sending` (committed), call the backend, then in one transaction mark the entry
+  `done` and the order `placed` with its remote id.
+* a transient failure *before* the request could have arrived (connection refused, DNS, 5xx,
+  429) → back to `queued` with exponential back-off and jitter.
+* `OutcomeUnknown` (timeout after sending, connection lost mid-answer) → `unknown`.
+* `sending` found at start-up (the process died mid-call) or `unknown` → **reconcile first**:
+  ask the backend for the order carrying this sale's number; found → `done`; certainly absent →
+  send again; the backend cannot tell → stays `unknown` for a person to decide.
+* refused (`PermanentError`, `RuleError`) → `failed` with the reason, shown in the outbox.
+
+Mirrors to sinks (Voucherify) are upserts keyed by the sale number, so they are simply retried.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pos.backends.base import Backend, UnsupportedError
+from pos.errors import OutcomeUnknown, PosError, TransientError
+from pos.faults import crash_point
+from pos.models import Order, OrderStatus
+from pos.store import Ledger, OutboxEntry
+from pos.store.db import transaction
+
+MAX_BACKOFF_S = 300.0
+
+
+def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
+    """Exponential back-off with full jitter, at least `Retry-After` when the server said so."""
+    base = min(MAX_BACKOFF_S, 2.0 ** min(attempts, 12))
+    delay = random.uniform(base / 2, base)
+    return max(delay, retry_after or 0.0)
+
+
+@dataclass
+class SyncReport:
+    placed: list[str] = field(default_factory=list)
+    mirrored: list[str] = field(default_factory=list)
+    queued: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: list(v) for k, v in self.__dict__.items()}
+
+
+class SyncEngine:
+    def __init__(self, ledger: Ledger, backend_for: Callable[[str], Backend]) -> None:
+        self.ledger = ledger
+        self.backend_for = backend_for
+        self.offline_targets: set[str] = set()
+
+    # --- entry points ------------------------------------------------------------------------
+
+    def deliver(self, number: str) -> Order:
+        """Try this sale's entries now (right after it was recorded); return the order."""
+        report = SyncReport()
+        for entry in self.ledger.outbox.for_order(number):
+            if entry.state in ("queued", "sending", "unknown"):
+                self._process(entry, report)
+        return self.ledger.orders.get(number)
+
+    def flush(self, now: float | None = None) -> SyncReport:
+        """Work through every due entry once."""
+        report = SyncReport()
+        entries = self.ledger.outbox.due(now)
+        entries.sort(key=lambda e: (e.number, e.kind != "place", e.id))
+        blocked: set[str] = set()
+        for entry in entries:
+            if entry.kind != "place" and entry.number in blocked:
+                continue
+            self._process(entry, report)
+            if entry.kind == "place":
+                current = self.ledger.outbox.get(entry.id)
+                if current is not None and current.state != "done":
+                    blocked.add(entry.number)
+        return report
+
+    # --- one entry ---------------------------------------------------------------------------
+
+    def _process(self, entry: OutboxEntry, report: SyncReport) -> None:
+        order = self.ledger.orders.get(entry.number)
+        try:
+            backend = self.backend_for(entry.target)
+        except PosError as exc:
+            self._fail(entry, order, exc, report)
+            return
+        if entry.kind == "place":
+            self._place(entry, order, backend, report)
+        elif entry.kind == "mirror":
+            self._mirror(entry, order, backend, report)
+
+    def _place(self, entry: OutboxEntry, order: Order, backend: Backend, report: SyncReport) -> None:
+        outbox = self.ledger.outbox
+        if entry.state in ("sending", "unknown"):
+            try:
+                found = backend.find_order(order)
+            except UnsupportedError:
+                self._set_unknown(entry, order, "The store cannot be asked whether it has this "
+                                  "sale: check it there, then retry or mark it placed.", report)
+                return
+            except PosError as exc:
+                self._retry_later(entry, order, exc, report, keep_state="unknown")
+                return
+            if found is not None:
+                self._placed(entry, order, found.remote_id, report, "reconciled")
+                return
+        outbox.set_state(entry.id, "sending", count_attempt=True)
+        self._set_order_status(order, OrderStatus.SENDING)
+        crash_point("after_sending")
+        try:
+            placed = backend.place_order(order)
+        except OutcomeUnknown as exc:
+            self._set_unknown(entry, order, exc.one_line(), report)
+            return
+        except TransientError as exc:
+            self._retry_later(entry, order, exc, report)
+            return
+        except PosError as exc:
+            self._fail(entry, order, exc, report)
+            return
+        crash_point("after_remote")
+        self.offline_targets.discard(entry.target)
+        self._placed(entry, order, placed.remote_id, report, "placed")
+
+    def _mirror(self, entry: OutboxEntry, order: Order, backend: Backend,
+                report: SyncReport) -> None:
+        self.ledger.outbox.set_state(entry.id, "sending", count_attempt=True)
+        try:
+            result = backend.mirror_order(order)
+        except TransientError as exc:  # includes OutcomeUnknown: an upsert is safe to repeat
+            self._retry_later(entry, order, exc, report, touch_order=False)
+            return
+        except PosError as exc:
+            self.ledger.outbox.set_state(entry.id, "failed", error=exc.one_line())
+            report.failed.append(f"{order.number}→{entry.target}")
+            return
+        self.ledger.outbox.set_state(entry.id, "done", remote_id=result.remote_id, error="")
+        report.mirrored.append(order.number)
+
+    # --- state changes -----------------------------------------------------------------------
+
+    def _placed(self, entry: OutboxEntry, order: Order, remote_id: str, report: SyncReport,
+                event: str) -> None:
+        crash_point("before_done")
+        done = order.model_copy(update={"status": OrderStatus.PLACED, "remote_id": remote_id,
+                                        "last_error": ""})
+        ledger = self.ledger
+        with transaction(ledger.db, ledger.path) as conn:
+            conn.execute("UPDATE outbox SET state = 'done', remote_id = ?, last_error = '' "
+                         "WHERE id = ?", [remote_id, entry.id])
+            ledger.orders.update(done, event, f"{entry.target} #{remote_id}", conn=conn)
+        report.placed.append(order.number)
+
+    def _set_order_status(self, order: Order, status: OrderStatus, error: str = "",
+                          event: str = "") -> None:
+        current = self.ledger.orders.get(order.number)
+        self.ledger.orders.update(
+            current.model_copy(update={"status": status, "last_error": error}), event, error)
+
+    def _retry_later(self, entry: OutboxEntry, order: Order, exc: PosError, report: SyncReport,
+                     keep_state: str = "queued", touch_order: bool = True) -> None:
+        retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+        delay = backoff_seconds(entry.attempts, retry_after)
+        self.ledger.outbox.set_state(entry.id, keep_state, error=exc.one_line(),
+                                     next_attempt_at=time.time() + delay)
+        self.offline_targets.add(entry.target)
+        if touch_order and entry.kind == "place":
+            status = OrderStatus.UNKNOWN if keep_state == "unknown" else OrderStatus.QUEUED
+            self._set_order_status(order, status, exc.one_line(), "retry")
+        report.queued.append(order.number)
+        report.errors.append(exc.one_line())
+
+    def _set_unknown(self, entry: OutboxEntry, order: Order, reason: str,
+                     report: SyncReport) -> None:
+        self.ledger.outbox.set_state(entry.id, "unknown", error=reason,
+                                     next_attempt_at=time.time() + backoff_seconds(entry.attempts))
+        self._set_order_status(order, OrderStatus.UNKNOWN, reason, "unknown")
+        report.unknown.append(order.number)
+
+    def _fail(self, entry: OutboxEntry, order: Order, exc: PosError, report: SyncReport) -> None:
+        self.ledger.outbox.set_state(entry.id, "failed", error=exc.one_line())
+        if entry.kind == "place":
+            self._set_order_status(order, OrderStatus.FAILED, exc.one_line(), "failed")
+        report.failed.append(order.number)
+        report.errors.append(exc.one_line())

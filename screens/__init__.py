@@ -1,0 +1,1 @@
+"""The Textual counter: the App and one module (+ one .tcss) per screen."""
