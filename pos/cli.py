@@ -12,7 +12,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check config, data dir and backend; exit 0 if healthy")
     _add_common(p)
 
+    p = sub.add_parser("backend", help="the profile's backend")
+    _add_common(p)
+    p.add_argument("action", choices=["info"], help="info: reachability, version, capabilities")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("sync", help="send queued sales to their backends")
     _add_common(p)
     p.add_argument("--once", action="store_true", help="one pass, then exit (default)")
@@ -89,10 +94,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+CORE_COMMANDS = {"tui", "checkout", "orders", "catalog", "config", "doctor", "sync", "backend"}
+
+
+def main(argv: Sequence[str] | None = None, *, transports: Mapping[str, Any] | None = None) -> int:
+    """Run `pos`. `transports` (tests only) maps profile names to emulator transports."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     _setup_logging()
     try:
+        backend_name = _backend_command(argv)
+        if backend_name:
+            return _backend_cli(backend_name, argv, transports)
+        args = build_parser().parse_args(argv)
+        args.transports = transports
         return _dispatch(args)
     except ConfigError as exc:
         _error(exc)
@@ -112,6 +126,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pos: unexpected error: {type(exc).__name__}. Details are in the log "
               f"({_log_file()}).", file=sys.stderr)
         return 1
+
+
+def _backend_command(argv: list[str]) -> str | None:
+    """`pos [--data-dir D] [--profile P] NAME ...` where NAME is a backend with commands."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in ("--data-dir", "--profile"):
+            i += 2
+            continue
+        if token.startswith("-"):
+            i += 1
+            continue
+        if token in CORE_COMMANDS:
+            return None
+        from pos.backends import available
+
+        return token if token in available() else None
+    return None
+
+
+def _backend_cli(name: str, argv: list[str], transports: Mapping[str, Any] | None) -> int:
+    from pos.backends import backend_class
+    from pos.config import load_settings
+    from pos.session import open_session
+
+    cls = backend_class(name)
+    parser = argparse.ArgumentParser(prog=f"pos {name}", description=cls.cli_help or None)
+    _add_common(parser)
+    if cls.cli_help:
+        cls.build_cli(parser)
+    rest = list(argv)
+    rest.remove(name)
+    args = parser.parse_args(rest)
+    settings = load_settings()
+    profile = getattr(args, "profile", None) or next(
+        (n for n, t in settings.profiles.items() if t.get("backend") == name), None)
+    if profile is None:
+        raise ConfigError(message=f"No profile uses the {name} backend.",
+                          hint=f"Add [profiles.NAME] with backend = \"{name}\" to the config file.")
+    session = open_session(getattr(args, "data_dir", None), profile, settings, transports)
+    try:
+        return session.backend.run_cli(args)
+    finally:
+        session.close()
 
 
 def _error(exc: PosError) -> None:
@@ -143,7 +202,8 @@ def _setup_logging() -> None:
 def _session(args: argparse.Namespace) -> Any:
     from pos.session import open_session
 
-    return open_session(getattr(args, "data_dir", None), getattr(args, "profile", None))
+    return open_session(getattr(args, "data_dir", None), getattr(args, "profile", None),
+                        transports=getattr(args, "transports", None))
 
 
 def _print_json(data: Any) -> None:
@@ -163,7 +223,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     session = _session(args)
     try:
         handler = {"checkout": _checkout, "orders": _orders, "catalog": _catalog,
-                   "sync": _sync}[command]
+                   "sync": _sync, "backend": _backend_info}[command]
         return handler(session, args)
     finally:
         session.close()
@@ -274,6 +334,21 @@ def _catalog(session: Any, args: argparse.Namespace) -> int:
     with Progress("Syncing", stream=sys.stderr) as bar:
         count = sync_catalog(session.backend, catalog, progress=bar.update)
     print(f"Synced {count} products from {session.profile}.")
+    return 0
+
+
+def _backend_info(session: Any, args: argparse.Namespace) -> int:
+    backend = session.backend
+    info = backend.info()
+    caps = [c.name.lower() for c in type(backend).capabilities.__class__
+            if c.name and c in backend.capabilities]
+    data = {"profile": session.profile, "backend": backend.name, "name": info.name,
+            "version": info.version, "detail": info.detail, "capabilities": caps}
+    if args.json:
+        _print_json(data)
+    else:
+        for key, value in data.items():
+            print(f"{key:<13} {', '.join(value) if isinstance(value, list) else value}")
     return 0
 
 

@@ -6,8 +6,10 @@ constructor): no module-level singletons anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pos.backends import create_backend
 from pos.backends.base import Backend, BackendContext
@@ -24,6 +26,7 @@ class PosSession:
     profile: str
     ledger: Ledger
     catalog: Catalog
+    transports: Mapping[str, Any] = field(default_factory=dict)  # tests: profile → emulator
     _backends: dict[str, Backend] = field(default_factory=dict)
     _checkout: Checkout | None = None
     _sync: SyncEngine | None = None
@@ -43,7 +46,8 @@ class PosSession:
             catalog = self.catalog if profile == self.profile else None
             context = BackendContext(
                 data_dir=self.data_dir, profile=profile, lane=self.lane, cashier=self.cashier,
-                tax_classes=catalog.tax_classes if catalog else dict)
+                tax_classes=catalog.tax_classes if catalog else dict,
+                transport=self.transports.get(profile))
             self._backends[profile] = create_backend(table, context)
         return self._backends[profile]
 
@@ -79,7 +83,8 @@ class PosSession:
 
 
 def open_session(data_dir: Path | None = None, profile: str | None = None,
-                 settings: Settings | None = None) -> PosSession:
+                 settings: Settings | None = None,
+                 transports: Mapping[str, Any] | None = None) -> PosSession:
     settings = settings or load_settings()
     data_dir = data_dir or default_data_dir()
     profile = profile or settings.default_profile
@@ -87,6 +92,6 @@ def open_session(data_dir: Path | None = None, profile: str | None = None,
     ledger = Ledger(data_dir)
     catalog = Catalog(catalog_path(data_dir, profile))
     session = PosSession(settings=settings, data_dir=data_dir, profile=profile, ledger=ledger,
-                         catalog=catalog)
+                         catalog=catalog, transports=dict(transports or {}))
     session.backend  # noqa: B018 - built now: a bad profile fails here; the demo store seeds
     return session

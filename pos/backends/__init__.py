@@ -18,6 +18,10 @@ ENTRY_POINT_GROUP = "pos.backends"
 
 BUILTIN: dict[str, str] = {
     "local": "pos.backends.local:LocalBackend",
+    "opencart": "pos.backends.opencart:OpenCartBackend",
+    "pycommerce": "pos.backends.pycommerce:PyCommerceBackend",
+    "voucherify": "pos.backends.voucherify:VoucherifyBackend",
+    "aligncommerce": "pos.backends.aligncommerce:AlignCommerceBackend",
 }
 
 

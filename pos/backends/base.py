@@ -15,6 +15,7 @@ so in `capabilities`.
 
 from __future__ import annotations
 
+import argparse
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -119,6 +120,8 @@ class BackendContext:
     lane: str = ""
     cashier: str = ""
     tax_classes: Callable[[], Mapping[str, TaxClass]] = dict
+    # Tests hand an emulator's transport here (httpx.MockTransport); None = the real network.
+    transport: Any = None
 
 
 class Backend(ABC):
@@ -129,6 +132,18 @@ class Backend(ABC):
     def __init__(self, settings: BackendSettings, context: BackendContext) -> None:
         self.settings = settings
         self.context = context
+
+    # --- command line ------------------------------------------------------------------------
+    # A backend may add `pos <name> ...` commands: fill the parser here, run them in `run_cli`.
+
+    cli_help: ClassVar[str] = ""
+
+    @classmethod
+    def build_cli(cls, parser: argparse.ArgumentParser) -> None:
+        """Add this backend's subcommands to `parser` (only called when `cli_help` is set)."""
+
+    def run_cli(self, args: argparse.Namespace) -> int:
+        raise self._unsupported("run commands")
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities

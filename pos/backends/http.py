@@ -1,0 +1,148 @@
+"""HTTP for backends: one persistent httpx client per backend, and transport failures mapped to
+the `PosError` hierarchy the same way for every backend.
+
+What a failure means for a sale depends on whether the request may have taken effect:
+
+* the connection was never made (refused, DNS, connect timeout) → `TransientError`: retry freely;
+* the request went out and no complete answer came back (read timeout, connection reset, a 5xx
+  from a proxy) → for an idempotent call `TransientError`, for a non-idempotent one (creating an
+  order) `OutcomeUnknown`: the sync engine looks the order up before any retry;
+* 429 → `TransientError` carrying `Retry-After`;
+* a redirect (we never follow them: a POST silently turned into a GET loses the sale) →
+  `ConfigError` naming the wrong base URL;
+* an answer that is not JSON (an HTML error page, a truncated body) → `PermanentError` or,
+  for 5xx, one of the above.
+
+Secrets never reach a message: URLs are shown without their query string.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from pos.errors import AuthError, ConfigError, OutcomeUnknown, PermanentError, TransientError
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+USER_AGENT = "pos/0.1 (+terminal point of sale)"
+
+
+def safe_url(url: httpx.URL | str) -> str:
+    """The URL without query string or credentials (tokens travel in queries)."""
+    u = httpx.URL(str(url))
+    return str(u.copy_with(query=None, fragment=None, username=None, password=None))
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        from datetime import UTC, datetime
+
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def check_base_url(base_url: str, allow_http: bool, store: str) -> str:
+    url = base_url.strip()
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ConfigError(message=f"{store}: base_url {url!r} is not an http(s) URL.",
+                          hint="Write it like https://shop.example.com")
+    if url.startswith("http://") and not allow_http:
+        raise ConfigError(
+            message=f"{store}: base_url uses plain HTTP, which would send credentials in clear.",
+            hint="Use https://, or set allow_http = true in the profile (local tests only).")
+    return url
+
+
+class HttpClient:
+    def __init__(self, base_url: str, *, store: str, timeout: float | httpx.Timeout | None = None,
+                 verify: bool = True, transport: httpx.BaseTransport | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
+        self.store = store
+        self.client = httpx.Client(
+            base_url=base_url, timeout=timeout or DEFAULT_TIMEOUT, verify=verify,
+            transport=transport, follow_redirects=False,
+            headers={"User-Agent": USER_AGENT, **(headers or {})})
+
+    def close(self) -> None:
+        self.client.close()
+
+    def request(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        """Send; map transport failures and 3xx/429/5xx to `PosError`s; return other answers."""
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise TransientError(
+                message=f"{self.store} cannot be reached ({type(exc).__name__}).",
+                hint="Check the network; the sale is kept and sent later.") from None
+        except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError,
+                httpx.ReadError, httpx.WriteError) as exc:
+            what = f"{self.store} did not answer in time" if isinstance(
+                exc, httpx.TimeoutException) else f"the connection to {self.store} broke"
+            if idempotent:
+                raise TransientError(message=f"{what.capitalize()}.",
+                                     hint="It will be tried again.") from None
+            raise OutcomeUnknown(message=f"{what.capitalize()} after the request was sent.",
+                                 hint="pos checks with the store before trying again.") from None
+        except httpx.HTTPError as exc:
+            raise TransientError(message=f"{self.store}: {type(exc).__name__}.") from None
+        status = response.status_code
+        if 300 <= status < 400:
+            target = response.headers.get("Location", "?")
+            raise ConfigError(
+                message=f"{self.store} redirected {method} {safe_url(response.request.url)} to "
+                        f"{safe_url(target) if target != '?' else target}.",
+                hint="The base_url is probably wrong (http vs https, a trailing slash, or a "
+                     "moved store). pos never follows redirects: fix base_url.")
+        if status == 429:
+            raise TransientError(message=f"{self.store} is rate limiting requests (429).",
+                                 hint="pos waits and retries.",
+                                 retry_after=retry_after_seconds(response), status=429)
+        if status >= 500:
+            if idempotent or status in (502, 503) and not response.content:
+                raise TransientError(message=f"{self.store} had a server error ({status}).",
+                                     hint="It will be tried again.", status=status)
+            raise OutcomeUnknown(
+                message=f"{self.store} had a server error ({status}) while taking the request.",
+                hint="pos checks with the store before trying again.", status=status)
+        return response
+
+
+def parse_json(response: httpx.Response, store: str, *, lenient: bool = False) -> Any:
+    """The JSON body. `lenient`: skip leaked text (PHP warnings) before the first `{` or `[`."""
+    text = response.text
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    if lenient:
+        start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+        if start > 0:
+            try:
+                return json.loads(text[start:])
+            except ValueError:
+                pass
+    ctype = response.headers.get("Content-Type", "")
+    kind = "an HTML page" if "html" in ctype or text.lstrip().startswith("<") else (
+        "an empty answer" if not text.strip() else "something that is not JSON")
+    raise PermanentError(
+        message=f"{store} answered {kind} (HTTP {response.status_code}) to "
+                f"{response.request.method} {safe_url(response.request.url)}.",
+        hint="Check base_url; the store or a proxy in front of it may be misconfigured.",
+        status=response.status_code)
+
+
+def auth_error(store: str, detail: str, status: int | None = None) -> AuthError:
+    return AuthError(message=f"{store} refused the login: {detail}",
+                     hint="Check the profile's credentials in the config file.", status=status)

@@ -1,0 +1,43 @@
+"""Shared fixtures: every test gets its own data dir and config file, never the user's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pos.config import load_settings
+from pos.session import PosSession, open_session
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """POS_DATA_DIR / POS_CONFIG_FILE / log dir under tmp_path; lane fixed to T1."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("POS_DATA_DIR", str(data))
+    monkeypatch.setenv("POS_CONFIG_FILE", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("POS_LANE", "T1")
+    monkeypatch.delenv("POS_CRASH_AT", raising=False)
+    monkeypatch.delenv("POS_PROFILE", raising=False)
+    return data
+
+
+@pytest.fixture
+def data_dir(isolated_env: Path) -> Path:
+    return isolated_env
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    return tmp_path / "config.toml"
+
+
+@pytest.fixture
+def session(data_dir: Path) -> Iterator[PosSession]:
+    """A session on the embedded demo store."""
+    s = open_session(data_dir, "local", load_settings())
+    yield s
+    s.close()
