@@ -90,7 +90,7 @@ def test_coupons(session: PosSession) -> None:
         co.apply_coupon("BOGUS")
     with pytest.raises(RuleError, match="expired"):
         co.apply_coupon("EXPIRED")
-    with pytest.raises(RuleError, match="at least \\$50.00"):
+    with pytest.raises(RuleError, match=r"at least \$50\.00"):
         co.apply_coupon("TENOFF")
     with pytest.raises(RuleError, match="registered customers"):
         co.apply_coupon("MEMBER5")
