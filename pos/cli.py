@@ -235,7 +235,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _tui(args: argparse.Namespace) -> int:
+    from pos.store.locks import lane_lock
+
     session = _session(args)
+    lock = lane_lock(session.data_dir, session.lane)  # one counter per lane and data dir
     try:
         from screens.app import run_app  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # pragma: no cover - screens ship with the package
@@ -245,6 +248,7 @@ def _tui(args: argparse.Namespace) -> int:
         return int(run_app(session))
     finally:
         session.close()
+        lock.release()
 
 
 def _checkout(session: Any, args: argparse.Namespace) -> int:
