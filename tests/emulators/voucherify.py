@@ -166,12 +166,18 @@ class VoucherifyEmulator:
     bodies: list[Any] = field(default_factory=list)  # parsed JSON bodies, in order
     fail_import_source_ids: set[str] = field(default_factory=set)
     _throttle: list[float] = field(default_factory=list)
+    _refuse: list[tuple[int, str, str]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # --- test controls -------------------------------------------------------------------------
 
     def throttle(self, times: int = 1, retry_after: float = 1) -> None:
         self._throttle.extend([retry_after] * times)
+
+    def refuse_next(self, status: int = 400, key: str = "invalid_payload",
+                    details: str = "Refused by the test.") -> None:
+        """Answer the next authenticated API call with this error (nothing is stored)."""
+        self._refuse.append((status, key, details))
 
     def order_by_source(self, source_id: str) -> dict[str, Any] | None:
         oid = self.by_source.get(source_id)
@@ -197,6 +203,9 @@ class VoucherifyEmulator:
                     request.headers.get("X-App-Token") != self.app_token:
                 raise Invalid("Missing or wrong X-App-Id / X-App-Token.", 401, "unauthorized",
                               "Unauthorized")
+            if self._refuse:
+                code, key, details = self._refuse.pop(0)
+                raise Invalid(details, code, key, "Request refused")
             status, payload = self._route(request)
             return httpx.Response(status, json=payload)
         except Invalid as exc:
