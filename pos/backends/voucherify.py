@@ -293,8 +293,16 @@ class VoucherifyBackend(Backend):
         if value is None:
             raise InputError(message=f"Voucherify has no order status for {status!r}.",
                              hint=f"Use one of {', '.join(STATUSES)}.")
-        self._request("PUT", f"/v1/orders/{quote(order.number, safe='')}",
-                      json={"status": value})
+        try:
+            self._request("PUT", f"/v1/orders/{quote(order.number, safe='')}",
+                          json={"status": value})
+        except PermanentError as exc:
+            if exc.status != 404:
+                raise
+            # Never mirrored (the sink was added later, or its mirror failed): upsert it whole.
+            body = order_payload(order)
+            body["status"] = value
+            self._request("POST", "/v1/orders", json=body)
 
     def find_order(self, order: Order) -> PlacedOrder | None:
         try:
@@ -362,9 +370,17 @@ class VoucherifyBackend(Backend):
         return self._poll(f"/v1/async-actions/{quote(action_id, safe='')}", ("DONE", "FAILED"),
                           f"Import {action_id}")
 
-    def export_orders(self, fields: Sequence[str], order: str | None, target: Path) -> int:
+    def export_orders(self, fields: Sequence[str], order: str | None, target: Path,
+                      statuses: Sequence[str] = ()) -> int:
         """Schedule an export, wait for it, download the CSV to `target`; return its bytes."""
         parameters: dict[str, Any] = {}
+        if statuses:
+            bad = [s for s in statuses if s not in STATUSES]
+            if bad:
+                raise InputError(message=f"{bad[0]!r} is not an order status.",
+                                 hint=f"Use {', '.join(STATUSES)}.")
+            parameters["filters"] = {"junction": "and",
+                                     "status": {"conditions": {"$in": list(statuses)}}}
         for f in fields:
             if f not in EXPORT_FIELDS and not (f.startswith("metadata.") and len(f) > 9):
                 raise InputError(message=f"{f!r} is not an exportable order field.",
@@ -418,12 +434,16 @@ class VoucherifyBackend(Backend):
         p = sub.add_parser("export", help="export Voucherify's orders to a CSV file")
         p.add_argument("--fields", nargs="+", default=[],
                        help="fields (comma or space separated), e.g. id,source_id,status,amount")
-        p.add_argument("--order", choices=EXPORT_ORDERS, default=None)
+        p.add_argument("--order", choices=EXPORT_ORDERS, default=None,
+                       help="sort, e.g. --order=-created_at (write = before a leading dash)")
+        p.add_argument("--status", nargs="+", choices=STATUSES, default=[],
+                       help="only orders with these statuses")
         p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.csv")
         p = sub.add_parser("orders", help="list orders held by Voucherify")
         p.add_argument("--limit", type=int, default=10)
         p.add_argument("--page", type=int, default=None)
-        p.add_argument("--order", choices=LIST_ORDERS, default=None)
+        p.add_argument("--order", choices=LIST_ORDERS, default=None,
+                       help="sort, e.g. --order=-created_at")
         p.add_argument("--json", action="store_true")
         p = sub.add_parser("order", help="one order, by Voucherify id or local number")
         p.add_argument("id")
@@ -435,7 +455,7 @@ class VoucherifyBackend(Backend):
             return self._cli_import(args)
         if command == "export":
             fields = [f.strip() for chunk in args.fields for f in chunk.split(",") if f.strip()]
-            size = self.export_orders(fields, args.order, args.output)
+            size = self.export_orders(fields, args.order, args.output, args.status)
             print(f"Exported Voucherify orders to {args.output} ({size} bytes).")
             return 0
         if command == "orders":
@@ -506,6 +526,11 @@ class VoucherifyBackend(Backend):
                       restart: bool = False,
                       report: Callable[[str], None] = print) -> dict[str, int]:
         """Import local orders created since `since` in batches; resumable via a state file."""
+        try:
+            datetime.fromisoformat(since)
+        except ValueError:
+            raise InputError(message=f"--from {since!r} is not a date.",
+                             hint="Write it like 2026-01-31.") from None
         if not 1 <= batch_size <= MAX_IMPORT_BATCH:
             raise InputError(message=f"--batch-size must be 1 to {MAX_IMPORT_BATCH}.")
         orders = self.local_orders(since)

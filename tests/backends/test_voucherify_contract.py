@@ -52,7 +52,7 @@ def make_order(number: str = "T1-000001", *, customer: Customer | None = None,
 def backend(emulator: VoucherifyEmulator, tmp_path: Path,
             transport: httpx.BaseTransport | None = None) -> VoucherifyBackend:
     settings = VoucherifySettings(backend="voucherify", base_url=BASE, app_id="app-id",
-                                  app_token="app-token", poll_interval=0)  # type: ignore[arg-type]
+                                  app_token="app-token", poll_interval=0)
     be = VoucherifyBackend(settings, BackendContext(
         data_dir=tmp_path, profile="vf", transport=transport or httpx.MockTransport(
             emulator.handle)))
@@ -155,7 +155,7 @@ def test_list_and_get(vf: VoucherifyBackend, emu: VoucherifyEmulator) -> None:
 def test_error_body_becomes_message_details_and_request_id(
         emu: VoucherifyEmulator, tmp_path: Path) -> None:
     settings = VoucherifySettings(backend="voucherify", base_url=BASE, app_id="app-id",
-                                  app_token="wrong-token")  # type: ignore[arg-type]
+                                  app_token="wrong-token")
     bad = VoucherifyBackend(settings, BackendContext(
         data_dir=tmp_path, transport=httpx.MockTransport(emu.handle)))
     with pytest.raises(AuthError) as info:
@@ -217,3 +217,33 @@ def test_export_downloads_from_download_host(vf: VoucherifyBackend, emu: Voucher
     assert "X-App-Token" not in download.headers
     with pytest.raises(InputError):
         vf.export_orders(["password"], None, target)
+
+
+def test_status_change_of_an_unmirrored_order_upserts_it(vf: VoucherifyBackend,
+                                                         emu: VoucherifyEmulator) -> None:
+    vf.update_order_status(make_order("T1-000077"), "FULFILLED")
+    stored = emu.order_by_source("T1-000077")
+    assert stored is not None and stored["status"] == "FULFILLED" and stored["amount"] == 2299
+
+
+def test_export_status_filter(vf: VoucherifyBackend, emu: VoucherifyEmulator,
+                              tmp_path: Path) -> None:
+    vf.mirror_order(make_order("T1-000001"))
+    vf.mirror_order(make_order("T1-000002", status=OrderStatus.CANCELED))
+    target = tmp_path / "canceled.csv"
+    vf.export_orders([], None, target, statuses=["CANCELED"])
+    assert emu.bodies[-1] == {"parameters": {"filters": {
+        "junction": "and", "status": {"conditions": {"$in": ["CANCELED"]}}}}}
+    rows = target.read_text().splitlines()
+    assert rows[0] == "id,source_id,status" and len(rows) == 2 and "T1-000002" in rows[1]
+    vf.export_orders([], None, target)
+    assert emu.bodies[-1] == {}
+    with pytest.raises(InputError):
+        vf.export_orders([], None, target, statuses=["paid"])
+
+
+def test_import_rejects_a_bad_date(vf: VoucherifyBackend) -> None:
+    with pytest.raises(InputError):
+        vf.import_orders("last tuesday")
+    with pytest.raises(InputError):
+        vf.import_orders("2026-01-01", batch_size=2001)

@@ -223,11 +223,11 @@ def test_export_list_and_show(data_dir: Path, emu: VoucherifyEmulator, faults: F
 
     assert main(["voucherify", "orders", "--limit", "5", "--order=-created_at"],
                 transports={"vf": faults}) == 0
-    out = capsys.readouterr().out
-    assert order.number in out and "1 order(s)" in out
+    listing = capsys.readouterr().out
+    assert order.number in listing and "1 order(s)" in listing
     assert main(["voucherify", "order", order.number], transports={"vf": faults}) == 0
-    out = capsys.readouterr().out
-    assert order.number in out and "PAID" in out and "MUG" in out
+    shown = capsys.readouterr().out
+    assert order.number in shown and "PAID" in shown and "MUG" in shown
     assert main(["voucherify", "orders", "--limit", "500"], transports={"vf": faults}) == 2
 
 

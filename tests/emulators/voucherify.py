@@ -49,6 +49,8 @@ EXPORT_FIELDS = {"id", "source_id", "created_at", "updated_at", "status", "amoun
                  "total_amount", "customer_id", "referrer_id", "metadata"}
 EXPORT_ORDERS = {"-created_at", "created_at", "-updated_at", "updated_at", "-status", "status"}
 EXPORT_PARAM_KEYS = {"order", "fields", "filters"}
+FILTER_KEYS = {"created_at", "updated_at", "status", "source_id", "amount", "total_amount",
+               "discount_amount", "total_discount_amount", "items_discount_amount"}
 
 
 class Invalid(Exception):
@@ -368,10 +370,22 @@ class VoucherifyEmulator:
         order = params.get("order", "-created_at")
         if order not in EXPORT_ORDERS:
             raise Invalid("parameters.order is not allowed")
-        if "filters" in params and not isinstance(params["filters"], dict):
+        filters = params.get("filters", {})
+        if not isinstance(filters, dict):
             raise Invalid("parameters.filters must be an object")
+        for k, v in filters.items():
+            if k == "junction":
+                if v not in ("and", "or"):
+                    raise Invalid("parameters.filters.junction must be and/or")
+            elif k in FILTER_KEYS or k.startswith("metadata."):
+                _keys(v, {"conditions"}, f"parameters.filters.{k}")
+            else:
+                raise Invalid(f"parameters.filters: property {k!r} is not allowed")
+        wanted = ((filters.get("status") or {}).get("conditions") or {}).get("$in")
         rows = sorted(self.orders.values(), key=lambda o: str(o.get(order.lstrip("-")) or ""),
                       reverse=order.startswith("-"))
+        if wanted:
+            rows = [o for o in rows if o.get("status") in wanted]
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(fields)
