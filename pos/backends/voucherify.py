@@ -134,6 +134,13 @@ def order_payload(order: Order) -> dict[str, Any]:
                       "price": shipping, "amount": shipping,
                       "product": {"name": order.shipping_method.title if order.shipping_method
                                   else "Shipping", "price": shipping}})
+    if len(items) > MAX_ITEMS:  # the API takes 500 items: fold the tail into one summary item
+        rest = items[MAX_ITEMS - 1:]
+        folded = sum(int(i["amount"]) for i in rest)
+        items = [*items[:MAX_ITEMS - 1], {
+            "source_id": "more-items", "related_object": "product", "quantity": 1,
+            "price": folded, "amount": folded,
+            "product": {"name": f"{len(rest)} more items", "price": folded}}]
     amount = sum(int(i["amount"]) for i in items)
     metadata: dict[str, Any] = {
         "local_number": order.number,
@@ -161,7 +168,7 @@ def order_payload(order: Order) -> dict[str, Any]:
     if discount:
         body["discount_amount"] = discount
     if items:
-        body["items"] = items[:MAX_ITEMS]
+        body["items"] = items
     body["customer"] = _customer(order)
     body["metadata"] = {k: v for k, v in metadata.items() if v != ""}
     return body

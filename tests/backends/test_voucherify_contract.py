@@ -247,3 +247,14 @@ def test_import_rejects_a_bad_date(vf: VoucherifyBackend) -> None:
         vf.import_orders("last tuesday")
     with pytest.raises(InputError):
         vf.import_orders("2026-01-01", batch_size=2001)
+
+
+def test_more_than_500_lines_are_folded_consistently() -> None:
+    lines = tuple(CartLine(key=str(n), product_id=str(n), name=f"P{n}", quantity=1,
+                           unit_price=Decimal("1.00")) for n in range(600))
+    order = make_order().model_copy(update={"lines": lines, "priced": ()})
+    body = order_payload(order)
+    validate_order(body)
+    assert len(body["items"]) == 500
+    assert body["items"][-1]["amount"] == 101 * 100
+    assert body["amount"] == 600 * 100 == sum(i["amount"] for i in body["items"])
