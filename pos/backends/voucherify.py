@@ -614,4 +614,7 @@ def _import_counts(action: dict[str, Any], size: int) -> tuple[int, int, list[st
         done = len(result["done"])
     else:
         done = size - failed if action.get("status") == "DONE" else 0
+    if action.get("status") != "DONE" and done + failed < size:
+        failed = size - done  # the whole action failed: what it did not confirm counts as failed
+        failures.append(str(result.get("message") or "the import action FAILED"))
     return done, failed, failures

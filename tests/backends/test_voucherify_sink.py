@@ -254,3 +254,20 @@ def test_token_never_shown(data_dir: Path, emu: VoucherifyEmulator, faults: Faul
     for text in (out.out, out.err, errors, logs, files):
         assert TOKEN not in text
     assert "Login refused" in out.err
+
+
+def test_failed_import_action_is_resubmitted_next_run(
+        data_dir: Path, emu: VoucherifyEmulator, faults: FaultyTransport,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed_orders(data_dir, 3)
+    emu.fail_next_import_actions = 1
+    args = ["voucherify", "import", "--from", "2026-01-01", "--batch-size", "2"]
+    assert main(args, transports={"vf": faults}) == 4
+    out = capsys.readouterr().out
+    assert "batch 1/2 T1-000001..T1-000002#2: FAILED — 0 imported, 2 failed" in out
+    assert "batch 2/2" in out and "1 imported, 0 failed" in out
+    assert main(args, transports={"vf": faults}) == 0
+    out = capsys.readouterr().out
+    assert "batch 1/2" in out and "DONE — 2 imported" in out
+    assert "batch 2/2 T1-000003..T1-000003#1: already imported, skipped" in out
+    assert len(emu.orders) == 3

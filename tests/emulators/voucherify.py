@@ -167,6 +167,7 @@ class VoucherifyEmulator:
     requests: list[httpx.Request] = field(default_factory=list)
     bodies: list[Any] = field(default_factory=list)  # parsed JSON bodies, in order
     fail_import_source_ids: set[str] = field(default_factory=set)
+    fail_next_import_actions: int = 0  # the next n import actions end FAILED, storing nothing
     _throttle: list[float] = field(default_factory=list)
     _refuse: list[tuple[int, str, str]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -345,13 +346,20 @@ class VoucherifyEmulator:
             validate_order(order, f"[{i}]")
         done: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
+        aid = f"aa_{secrets.token_hex(9)}"
+        if self.fail_next_import_actions:
+            self.fail_next_import_actions -= 1
+            self.async_actions[aid] = {
+                "id": aid, "type": "ORDERS_IMPORT", "status": "ENQUEUED",
+                "object": "async_action", "created_at": _now(), "polls": 0,
+                "final_status": "FAILED", "final": {"message": "Import failed"}}
+            return {"async_action_id": aid}
         for order in body:
             if order.get("source_id") in self.fail_import_source_ids:
                 failed.append({"source_id": order.get("source_id"), "reason": "rejected"})
                 continue
             saved = self._upsert(order)
             done.append({"source_id": saved["source_id"], "id": saved["id"]})
-        aid = f"aa_{secrets.token_hex(9)}"
         self.async_actions[aid] = {
             "id": aid, "type": "ORDERS_IMPORT", "status": "ENQUEUED", "object": "async_action",
             "created_at": _now(), "polls": 0,
@@ -415,7 +423,7 @@ class VoucherifyEmulator:
             raise Invalid(f"Cannot find {what} {key}", 404, "not_found", "Resource not found")
         item["polls"] += 1
         if item["polls"] >= self.polls_needed:
-            item["status"] = "DONE"
+            item["status"] = item.get("final_status", "DONE")
             item["result"] = item["final"]
         else:
             item["status"] = "IN_PROGRESS"
@@ -423,7 +431,8 @@ class VoucherifyEmulator:
 
     @staticmethod
     def _public(item: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in item.items() if k not in ("polls", "final", "csv", "token")}
+        hidden = ("polls", "final", "final_status", "csv", "token")
+        return {k: v for k, v in item.items() if k not in hidden}
 
     def _download(self, request: httpx.Request) -> httpx.Response:
         eid = request.url.path.rstrip("/").rsplit("/", 1)[-1]
