@@ -84,7 +84,7 @@ def voucherify_status(order: Order) -> str:
 
 def _customer(order: Order) -> dict[str, Any]:
     c = order.customer
-    source_id = f"customer-{c.id}" if c.id else f"guest-{order.number}"
+    source_id = c.id if c.id else f"guest-{order.number}"
     out: dict[str, Any] = {"source_id": source_id}
     name = f"{c.firstname} {c.lastname}".strip()
     for key, value in (("name", name), ("email", c.email), ("phone", c.telephone)):
