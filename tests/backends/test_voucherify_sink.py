@@ -271,3 +271,26 @@ def test_failed_import_action_is_resubmitted_next_run(
     assert "batch 1/2" in out and "DONE — 2 imported" in out
     assert "batch 2/2 T1-000003..T1-000003#1: already imported, skipped" in out
     assert len(emu.orders) == 3
+
+
+def test_customer_and_coupon_sale_mirrors_consistent_cents(
+        sink_session: PosSession, emu: VoucherifyEmulator) -> None:
+    from pos.backends.local.demo_data import CUSTOMERS
+
+    co = sink_session.checkout
+    co.scan("2*MUG")
+    co.set_customer(CUSTOMERS[0])
+    co.apply_coupon("SAVE10")
+    co.take_payment("cash", "50")
+    order = co.place()
+    stored = emu.order_by_source(order.number)
+    assert stored is not None
+    body = next(b for b in emu.bodies if isinstance(b, dict) and b.get("source_id") == order.number)
+    assert body["amount"] == sum(i["amount"] for i in body["items"]) == 1900
+    assert body["discount_amount"] == 190
+    assert body["customer"]["source_id"] == "1"
+    assert body["customer"]["email"] == "jane@example.com"
+    assert body["customer"]["name"] == "Jane Doe"
+    assert body["metadata"]["coupon"] == "SAVE10"
+    assert body["metadata"]["total"] == int(order.totals.total * 100)
+    assert stored["total_amount"] == 1710
