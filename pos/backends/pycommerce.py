@@ -130,7 +130,7 @@ def dumps_money(data: Any) -> str:
             if not value.is_finite():
                 raise ValueError(f"not a finite amount: {value}")
             raws.append(format(value, "f"))
-            return f"\x00{len(raws) - 1}\x00"
+            return f"\x00pos-decimal-{len(raws) - 1}\x00"
         if isinstance(value, float):
             raise TypeError("floats never go on the wire: use Decimal")
         if isinstance(value, Mapping):
@@ -140,7 +140,7 @@ def dumps_money(data: Any) -> str:
         return value
 
     text = json.dumps(prepare(data), ensure_ascii=False)
-    return re.sub(r'"\\u0000(\d+)\\u0000"', lambda m: raws[int(m.group(1))], text)
+    return re.sub(r'"\\u0000pos-decimal-(\d+)\\u0000"', lambda m: raws[int(m.group(1))], text)
 
 
 def stripe_items(order: Order) -> list[dict[str, Any]]:
