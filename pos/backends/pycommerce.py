@@ -388,8 +388,13 @@ class PyCommerceBackend(Backend):
     def categories(self) -> list[tuple[str, str, str | None]]:
         """(id, name, parent_id) rows for the catalog cache."""
         if self._categories is None:
-            data = self._get("/api/categories", "list its categories",
-                             {"tenant": self.cfg.tenant})
+            try:
+                data = self._get("/api/categories", "list its categories",
+                                 {"tenant": self.cfg.tenant})
+            except PermanentError as exc:
+                if exc.status != 404:
+                    raise
+                data = {"categories": []}  # one of the documented routes that drift: do without
             self._categories = [
                 (str(c["id"]), str(c.get("name") or c["id"]),
                  str(c["parent_id"]) if c.get("parent_id") else None)
@@ -403,10 +408,7 @@ class PyCommerceBackend(Backend):
             rows, self._prefetched = self._prefetched, None
         else:
             rows = self._products(wanted)
-        try:
-            by_name = {name.lower(): cid for cid, name, _ in self.categories()}
-        except PermanentError:  # the categories route is one of those that drift: do without
-            by_name = {}
+        by_name = {name.lower(): cid for cid, name, _ in self.categories()}
         for start in range(0, len(rows), PAGE_SIZE):
             yield [self._product(r, by_name) for r in rows[start:start + PAGE_SIZE]]
 
