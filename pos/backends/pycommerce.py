@@ -51,11 +51,13 @@ from pos.errors import (
     PermanentError,
     TransientError,
 )
-from pos.models import Address, Cart, Order, PaymentMethod, Product
+from pos.models import Address, Cart, Order, PaymentMethod, Product, ShippingMethod
 from pos.money import ZERO, round_money, to_decimal
+from pos.pricing import PricingContext
 
 STORE = "PyCommerce"
 PAGE_SIZE = 500
+RECONCILE_WINDOW_HOURS = 24  # orders created since (sale time - this) are read when reconciling
 FILTER_KEYS = ("category", "min_price", "max_price", "in_stock")
 PAYMENT_METHODS = (
     PaymentMethod(code="cash", title="Cash", kind="cash"),
@@ -81,6 +83,7 @@ class PyCommerceSettings(BackendSettings):
     shipping_method: str = "pickup"  # PyCommerce shipping_method for counter (pickup) sales
     guest_name: str = "Walk-in customer"
     guest_email: str = ""  # sent when the sale has no customer e-mail (store may require one)
+    shipping_rates: dict[str, str] = Field(default_factory=dict)  # delivery: code → flat cost
     catalog_filters: dict[str, str] = Field(default_factory=dict)
     max_retry_wait: float = Field(default=10.0, ge=0)  # honour Retry-After up to this, then queue
 
@@ -92,6 +95,20 @@ class PyCommerceSettings(BackendSettings):
             raise ValueError(f"unknown filter {', '.join(sorted(unknown))} "
                              f"(use {', '.join(FILTER_KEYS)})")
         return {k: str(v) for k, v in value.items()}
+
+    @field_validator("shipping_rates", mode="before")
+    @classmethod
+    def _rates(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for code, cost in value.items():
+                if isinstance(cost, bool) or not isinstance(cost, int | float | str):
+                    raise ValueError(f"shipping rate {code!r} must be an amount like \"5.00\"")
+                try:
+                    to_decimal(cost)
+                except InputError:
+                    raise ValueError(f"shipping rate {code!r}: {cost!r} is not an amount") from None
+            return {k: str(v) for k, v in value.items()}
+        return value
 
     def login_body(self) -> dict[str, str] | None:
         if self.password is None or not (self.username or self.email):
@@ -430,6 +447,19 @@ class PyCommerceBackend(Backend):
     def payment_methods(self, cart: Cart) -> list[PaymentMethod]:
         return list(PAYMENT_METHODS)
 
+    def shipping_methods(self, cart: Cart) -> list[ShippingMethod]:
+        """Delivery methods from the profile's `shipping_rates` (the API has no such route)."""
+        if cart.shipping_address is None or not cart.needs_shipping:
+            return []
+        return [ShippingMethod(code=code, title=code.replace("_", " ").capitalize(),
+                               cost=money_in(cost, f"shipping rate {code}"))
+                for code, cost in self.cfg.shipping_rates.items()]
+
+    def pricing_context(self, cart: Cart) -> PricingContext:
+        if cart.sold_vouchers:
+            raise self._unsupported("sell gift vouchers")
+        return super().pricing_context(cart)
+
     # --- payment links -----------------------------------------------------------------------
 
     def create_payment_link(self, order: Order, method: PaymentMethod) -> PaymentLink:
@@ -521,12 +551,14 @@ class PyCommerceBackend(Backend):
     def find_order(self, order: Order) -> PlacedOrder | None:
         """The remote order whose notes carry this sale's number (list, then read candidates).
 
-        The list rows of the contract carry no notes, so orders created since shortly before the
-        sale (or of unknown date) are read one by one, newest first.
+        The list rows of the contract carry no notes, so the orders of this customer (by e-mail)
+        created since a day before the sale (or of unknown date) are read one by one, newest
+        first. Any failure propagates: the sale stays `unknown` rather than being sent twice.
         """
         rows = self._list(self._get("/api/orders", "list orders", {"tenant": self.cfg.tenant}),
                           "orders", "the order list")
-        since = order.created_at - timedelta(hours=1)
+        since = order.created_at - timedelta(hours=RECONCILE_WINDOW_HOURS)
+        email = (order.customer.email or self.cfg.guest_email).strip().lower()
         candidates = []
         for row in rows:
             notes = row.get("notes")
@@ -534,6 +566,9 @@ class PyCommerceBackend(Backend):
                 if _carries(notes, order.number):
                     return PlacedOrder(remote_id=str(row["id"]), status=str(row.get("status", "")))
                 continue
+            theirs = str(row.get("customer_email") or "").strip().lower()
+            if email and theirs and theirs != email:
+                continue  # someone else's order: no need to read it
             created = _parse_time(row.get("created_at"))
             if created is None or created >= since:
                 candidates.append((created or datetime.max.replace(tzinfo=since.tzinfo), row))

@@ -191,3 +191,41 @@ def test_no_secret_in_output(emu: PyCommerceEmulator, tmp_path: Path,
     for secret in (API_TOKEN, PASSWORD, "eyJhbGciOiJIUzI1NiJ9."):
         assert secret not in text
         assert secret not in logs
+
+
+def test_delivery_sale_with_profile_rates(config_file: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    config_file.write_text(PROFILE + '\n[profiles.pc.shipping_rates]\nexpress = "9.90"\n'
+                           'standard = 4.5\n', "utf-8")
+    emu = make_emulator()
+    assert run(emu, "--profile", "pc", "catalog", "sync") == 0
+    capsys.readouterr()
+    address = {"firstname": "Jane", "lastname": "Smith", "address_1": "456 Park Ave",
+               "city": "Metropolis", "postcode": "10002", "country": "US", "zone": "NY"}
+    sale = _sale(tmp_path, shipping_address=address, shipping_method="express")
+    assert run(emu, "--profile", "pc", "checkout", sale, "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["total"] == "319.87" and out["status"] == "placed"
+    created = emu.orders[out["remote_id"]]
+    assert created["shipping_method"] == "express"
+    assert created["shipping_address"] == {"line1": "456 Park Ave", "line2": "",
+                                           "city": "Metropolis", "state": "NY",
+                                           "postal_code": "10002", "country": "US"}
+    assert created["billing_address"] == created["shipping_address"]
+
+
+def test_gift_voucher_sale_refused_before_recording(emu: PyCommerceEmulator, tmp_path: Path,
+                                                    data_dir: Path) -> None:
+    assert run(emu, "--profile", "pc", "catalog", "sync") == 0
+    session = open_session(data_dir, "pc", load_settings(),
+                           transports={"pc": httpx.MockTransport(emu.handle)})
+    try:
+        co = session.checkout
+        co.scan("WH-001")
+        from pos.backends.base import UnsupportedError
+
+        with pytest.raises(UnsupportedError, match="gift vouchers"):
+            co.sell_voucher("Bob", "20")
+    finally:
+        session.close()
+    assert emu.orders == {}

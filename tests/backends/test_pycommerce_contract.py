@@ -432,3 +432,24 @@ def test_dumps_money_exact() -> None:
     assert text == '{"a": [0.10, 0.20], "b": 1234.50, "c": "x\\u0000"}'
     with pytest.raises(TypeError):
         dumps_money({"a": 0.1})
+
+
+def test_find_order_reads_only_this_customers_recent_orders(make_backend: MakeBackend,
+                                                            emu: PyCommerceEmulator) -> None:
+    b = make_backend()
+    other = Customer(firstname="Bob", lastname="B", email="bob@example.com")
+    for n in range(5):
+        b.place_order(order(f"T1-00010{n}", customer=other))
+    mine = b.place_order(order("T1-000200"))
+    emu.requests.clear()
+    found = b.find_order(order("T1-000200"))
+    assert found is not None and found.remote_id == mine.remote_id
+    reads = [r for r in emu.requests if r.url.path.startswith("/api/orders/")]
+    assert len(reads) == 1
+    assert b.find_order(order("T1-000201")) is None
+
+
+def test_shipping_rates_setting_validated() -> None:
+    with pytest.raises(ValueError, match="not an amount"):
+        PyCommerceSettings(backend="pycommerce", base_url="https://x", tenant="t",
+                           shipping_rates={"express": "cheap"})
