@@ -229,3 +229,23 @@ def test_gift_voucher_sale_refused_before_recording(emu: PyCommerceEmulator, tmp
     finally:
         session.close()
     assert emu.orders == {}
+
+
+def test_real_http_on_loopback(config_file: Path, tmp_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.emulators.serve import serve_in_thread
+
+    emu = make_emulator()
+    server, url = serve_in_thread(emu.handle)
+    try:
+        config_file.write_text(f'[profiles.lo]\nbackend = "pycommerce"\nbase_url = "{url}"\n'
+                               f'allow_http = true\ntenant = "tech"\nusername = "{USERNAME}"\n'
+                               f'password = "{PASSWORD}"\n', "utf-8")
+        assert main(["--profile", "lo", "catalog", "sync"]) == 0
+        assert main(["--profile", "lo", "checkout", _sale(tmp_path), "--json"]) == 0
+        out = capsys.readouterr().out
+        assert json.loads(out[out.index("{"):])["status"] == "placed"
+        assert len(emu.orders) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
