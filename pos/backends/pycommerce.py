@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -56,6 +57,7 @@ from pos.money import ZERO, round_money, to_decimal
 from pos.pricing import PricingContext
 
 STORE = "PyCommerce"
+log = logging.getLogger(__name__)
 PAGE_SIZE = 500
 RECONCILE_WINDOW_HOURS = 24  # orders created since (sale time - this) are read when reconciling
 FILTER_KEYS = ("category", "min_price", "max_price", "in_stock")
@@ -426,6 +428,11 @@ class PyCommerceBackend(Backend):
         else:
             rows = self._products(wanted)
         by_name = {name.lower(): cid for cid, name, _ in self.categories()}
+        priceless = [r for r in rows if r.get("price") is None]
+        if priceless:  # never sell something at 0.00 because the store sent no price
+            log.warning("PyCommerce: %d products without a price skipped (e.g. %s)",
+                        len(priceless), priceless[0].get("sku") or priceless[0].get("id"))
+            rows = [r for r in rows if r.get("price") is not None]
         for start in range(0, len(rows), PAGE_SIZE):
             yield [self._product(r, by_name) for r in rows[start:start + PAGE_SIZE]]
 

@@ -453,3 +453,19 @@ def test_shipping_rates_setting_validated() -> None:
     with pytest.raises(ValueError, match="not an amount"):
         PyCommerceSettings(backend="pycommerce", base_url="https://x", tenant="t",
                            shipping_rates={"express": "cheap"})
+
+
+def test_product_without_price_is_not_cached(make_backend: MakeBackend,
+                                             emu: PyCommerceEmulator) -> None:
+    emu.products["tech"][0]["price"] = None
+    skus = [p.sku for page in make_backend().iter_catalog() for p in page]
+    assert "WH-001" not in skus and len(skus) == 4
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer forged"},
+                                     {"Authorization": API_TOKEN}])
+def test_emulator_rejects_missing_or_bad_token(emu: PyCommerceEmulator,
+                                               headers: dict[str, str]) -> None:
+    response = emu.handle(httpx.Request("GET", "https://pc.test/api/tenants", headers=headers))
+    assert response.status_code == 401
+    assert json.loads(response.content)["error"]["code"] == "unauthorized"
