@@ -277,7 +277,8 @@ class PyCommerceBackend(Backend):
     def __init__(self, settings: BackendSettings, context: BackendContext,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(settings, context)
-        assert isinstance(settings, PyCommerceSettings)
+        if not isinstance(settings, PyCommerceSettings):
+            raise ConfigError(message="The pycommerce backend needs PyCommerceSettings.")
         self.cfg = settings
         base = check_base_url(settings.base_url, settings.allow_http, STORE).rstrip("/")
         if settings.token is None and settings.login_body() is None:
