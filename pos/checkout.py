@@ -240,6 +240,7 @@ class Checkout:
         """A changed cart may change what shipping costs and which payments are allowed."""
         if not cart.payments:
             return cart
+        self._no_pending()  # the customer may be paying the old total right now
         return cart.model_copy(update={"payments": ()})
 
     def void(self) -> None:

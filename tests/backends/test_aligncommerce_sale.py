@@ -208,3 +208,16 @@ def test_start_refuses_non_link_method(session: PosSession, emu: AlignCommerceEm
     session.checkout.scan(mug_id(emu))
     with pytest.raises(RuleError):
         start_link_payment(session.checkout, "cash")
+
+
+def test_cart_cannot_change_while_an_invoice_waits(session: PosSession,
+                                                   emu: AlignCommerceEmulator) -> None:
+    checkout = session.checkout
+    line = checkout.scan(mug_id(emu))
+    link = start_link_payment(checkout, "bitcoin")
+    with pytest.raises(RuleError, match="still waiting"):
+        checkout.scan(mug_id(emu))
+    with pytest.raises(RuleError):
+        checkout.set_quantity(line.key, 3)
+    assert checkout.pending_payment() is not None
+    assert checkout.pending_payment().reference == link.id  # type: ignore[union-attr]
