@@ -99,3 +99,13 @@ def test_product_update_unknown_and_empty(emu: AlignCommerceEmulator,
     pid = next(iter(emu.products))
     assert run(emu, "aligncommerce", "product", "update", pid) == 2
     assert "Nothing to update" in capsys.readouterr().err
+
+
+def test_backend_info_and_config_show(emu: AlignCommerceEmulator,
+                                      capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(emu, "backend", "info") == 0
+    out = capsys.readouterr().out
+    assert "2 products at https://ac.test/" in out and "payment_link" in out
+    assert "order_placement" not in out
+    assert main(["config", "show"]) == 0
+    assert not any(s in all_output(capsys, tmp_path) for s in SECRETS)
