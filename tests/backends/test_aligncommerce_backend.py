@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pos.backends.aligncommerce import AlignCommerceBackend, _php_form
 from pos.backends.base import Capability, PaymentLink
@@ -399,3 +401,33 @@ def test_php_form() -> None:
 def test_secrets_not_in_settings_repr(backend: AlignCommerceBackend) -> None:
     text = repr(backend.settings) + str(backend.settings)
     assert not any(s in text for s in SECRETS)
+
+
+line_strategy = st.tuples(
+    st.decimals(min_value=0, max_value=500, places=2),  # unit price
+    st.integers(min_value=1, max_value=25),  # quantity
+    st.decimals(min_value=0, max_value=1, places=2),  # discount share (fraction of line)
+    st.decimals(min_value=0, max_value=Decimal("0.25"), places=2),  # tax rate
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=st.lists(line_strategy, min_size=1, max_size=6),
+       shipping=st.decimals(min_value=0, max_value=20, places=2))
+def test_invoice_lines_always_add_up(lines: list[tuple[Decimal, int, Decimal, Decimal]],
+                                     shipping: Decimal, tmp_path_factory: pytest.TempPathFactory
+                                     ) -> None:
+    backend = make_backend(make_emulator(), tmp_path_factory.mktemp("ac"))
+    rows = []
+    for i, (unit, qty, share, rate) in enumerate(lines):
+        line_total = unit * qty
+        discount = (line_total * share).quantize(Decimal("0.01"))
+        tax = ((line_total - discount) * rate).quantize(Decimal("0.01"))
+        rows.append((f"P{i}", unit, qty, discount, tax))
+    total = sum((u * q - d + t for _, u, q, d, t in rows), Decimal(0)) + shipping
+    tax_total = sum((t for *_, t in rows), Decimal(0))
+    o = order(rows, total=total, shipping=shipping, tax=tax_total)
+    items = backend.invoice_products(o, total)
+    assert sum(Decimal(i["product_price"]) * int(i["quantity"]) for i in items) == total
+    assert all(Decimal(i["product_price"]) >= 0 for i in items)
+    assert all(Decimal(i["product_price"]).as_tuple().exponent == -2 for i in items)

@@ -221,3 +221,34 @@ def test_cart_cannot_change_while_an_invoice_waits(session: PosSession,
         checkout.set_quantity(line.key, 3)
     assert checkout.pending_payment() is not None
     assert checkout.pending_payment().reference == link.id  # type: ignore[union-attr]
+
+
+def test_crash_after_paid_before_place(emu: AlignCommerceEmulator, data_dir: Path,
+                                       config_file: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(config_file)
+    first = make_session(emu, data_dir)
+    sync_catalog(first.backend, first.catalog)
+    first.checkout.scan(mug_id(emu))
+    emu.plan_invoice("success", polls=0)
+    link = start_link_payment(first.checkout, "bitcoin")
+    final = poll_link(first.checkout, link, sleep=Sleeper())
+
+    def crash() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(first.checkout, "place", crash)
+    with pytest.raises(KeyboardInterrupt):
+        finish_link(first.checkout, final)
+    first.close()
+
+    second = make_session(emu, data_dir)
+    try:
+        checkout = second.checkout
+        assert resume_link(checkout) is None  # nothing left to wait for
+        assert checkout.remaining() == 0
+        order = checkout.place()
+        assert order.status == OrderStatus.PLACED
+        assert [(p.status, p.reference) for p in order.payments] == [("paid", link.id)]
+    finally:
+        second.close()
