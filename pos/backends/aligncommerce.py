@@ -385,6 +385,14 @@ class AlignCommerceBackend(Backend):
                            status=status, amount=link.amount,
                            detail=f"invoice {link.id}: {raw}")
 
+    def ipn_status(self, fields: Mapping[str, str]) -> PaymentLink:
+        """What an IPN (unsigned form: `status`, `order_id`, `invoice_id`) really means: only
+        its `invoice_id` is used, to re-read the invoice; its `status` is never believed."""
+        invoice_id = str(fields.get("invoice_id") or "").strip()
+        if not invoice_id:
+            raise InputError(message="The IPN carries no invoice_id.")
+        return self.payment_link_status(PaymentLink(id=_segment(invoice_id), url=""))
+
     # --- order history (invoices) ------------------------------------------------------------
 
     def _remote(self, row: Mapping[str, Any]) -> RemoteOrder:

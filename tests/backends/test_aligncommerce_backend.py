@@ -18,6 +18,7 @@ from pos.backends.base import Capability, PaymentLink
 from pos.errors import (
     AuthError,
     ConfigError,
+    InputError,
     NotFoundError,
     OutcomeUnknown,
     PermanentError,
@@ -431,3 +432,17 @@ def test_invoice_lines_always_add_up(lines: list[tuple[Decimal, int, Decimal, De
     assert sum(Decimal(i["product_price"]) * int(i["quantity"]) for i in items) == total
     assert all(Decimal(i["product_price"]) >= 0 for i in items)
     assert all(Decimal(i["product_price"]).as_tuple().exponent == -2 for i in items)
+
+
+def test_ipn_is_never_trusted(backend: AlignCommerceBackend, emu: AlignCommerceEmulator) -> None:
+    emu.plan_invoice("success", polls=5)
+    link = backend.create_payment_link(order([("Mug", Decimal("1"), 1, Decimal(0), Decimal(0))],
+                                             total=Decimal("1")), BTC)
+    forged = {"status": "success", "order_id": "1", "invoice_id": link.id}
+    assert backend.ipn_status(forged).status == "pending"  # the invoice says otherwise
+    emu.set_invoice_status(link.id, "success")
+    assert backend.ipn_status(forged).status == "paid"
+    with pytest.raises(InputError):
+        backend.ipn_status({"status": "success"})
+    with pytest.raises(InputError):
+        backend.ipn_status({"invoice_id": "../products"})
