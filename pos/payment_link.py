@@ -17,6 +17,7 @@ of the remote invoice) ever marks a payment paid — never a callback/IPN on its
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 
@@ -139,3 +140,13 @@ def cancel_link(checkout: Checkout) -> Order | None:
         return finish_link(checkout, current)
     checkout.settle_payment(link.id, paid=False)
     return None
+
+
+def qr_text(url: str, border: int = 2) -> str:
+    """The link as a QR code drawn with half blocks (two modules per character row), for a
+    terminal or a Textual `Static`. Dark-on-light: show it with a light background."""
+    import segno
+
+    out = io.StringIO()
+    segno.make(url, error="m").terminal(out=out, compact=True, border=border)
+    return out.getvalue()

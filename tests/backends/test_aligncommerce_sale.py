@@ -252,3 +252,12 @@ def test_crash_after_paid_before_place(emu: AlignCommerceEmulator, data_dir: Pat
         assert [(p.status, p.reference) for p in order.payments] == [("paid", link.id)]
     finally:
         second.close()
+
+
+def test_qr_text() -> None:
+    from pos.payment_link import qr_text
+
+    text = qr_text("https://aligncommerce.com/invoice/abc")
+    rows = text.strip("\n").splitlines()
+    assert len(rows) > 10 and len({len(r) for r in rows}) == 1
+    assert set(text) <= {"█", "▀", "▄", " ", "\n"}
