@@ -446,3 +446,32 @@ def test_ipn_is_never_trusted(backend: AlignCommerceBackend, emu: AlignCommerceE
         backend.ipn_status({"status": "success"})
     with pytest.raises(InputError):
         backend.ipn_status({"invoice_id": "../products"})
+
+
+def test_over_real_loopback_http(tmp_path: Path) -> None:
+    """The same calls through a real socket (the emulator served on 127.0.0.1)."""
+    from pos.backends.aligncommerce import AlignCommerceSettings
+    from pos.backends.base import BackendContext
+    from tests.emulators.serve import serve_in_thread
+
+    emu = make_emulator()
+    server, url = serve_in_thread(emu.handle)
+    try:
+        settings = AlignCommerceSettings(
+            backend="aligncommerce", base_url=url + "/", allow_http=True, username=USERNAME,
+            password=PASSWORD, client_id=CLIENT_ID, secret_key=SECRET_KEY, timeout=5)
+        backend = AlignCommerceBackend(settings, BackendContext(data_dir=tmp_path))
+        try:
+            assert len(next(backend.iter_catalog())) == 2
+            emu.plan_invoice("success", polls=0)
+            link = backend.create_payment_link(
+                order([("Mug", Decimal("12.50"), 2, Decimal(0), Decimal(0))],
+                      total=Decimal("25.00"),
+                      customer=Customer(firstname="Ada", email="ada@example.com")), BTC)
+            assert emu.invoices[link.id].total_price == Decimal("25.00")
+            assert backend.payment_link_status(link).status == "paid"
+        finally:
+            backend.close()
+    finally:
+        server.shutdown()
+        server.server_close()
