@@ -232,12 +232,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _tui(args: argparse.Namespace) -> int:
     session = _session(args)
     try:
-        from screens.app import run_app
+        from screens.app import run_app  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # pragma: no cover - screens ship with the package
         print(f"pos: the counter screens cannot be loaded ({exc}).", file=sys.stderr)
         return 1
     try:
-        return run_app(session)
+        return int(run_app(session))
     finally:
         session.close()
 

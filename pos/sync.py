@@ -28,6 +28,7 @@ from pos.faults import crash_point
 from pos.models import Order, OrderStatus
 from pos.store import Ledger, OutboxEntry
 from pos.store.db import transaction
+from pos.store.locks import sync_lock
 
 MAX_BACKOFF_S = 300.0
 
@@ -57,20 +58,32 @@ class SyncEngine:
         self.ledger = ledger
         self.backend_for = backend_for
         self.offline_targets: set[str] = set()
+        self.lock = sync_lock(ledger.data_dir)
 
     # --- entry points ------------------------------------------------------------------------
 
     def deliver(self, number: str) -> Order:
         """Try this sale's entries now (right after it was recorded); return the order."""
         report = SyncReport()
-        for entry in self.ledger.outbox.for_order(number):
-            if entry.state in ("queued", "sending", "unknown"):
-                self._process(entry, report)
+        with self.lock:  # blocks while another process flushes (seconds at most)
+            for entry in self.ledger.outbox.for_order(number):
+                if entry.state in ("queued", "sending", "unknown"):
+                    self._process(entry, report)
         return self.ledger.orders.get(number)
 
     def flush(self, now: float | None = None) -> SyncReport:
         """Work through every due entry once."""
         report = SyncReport()
+        if not self.lock.acquire():
+            report.errors.append("Another pos process is sending this data dir's sales.")
+            return report
+        try:
+            self._flush(now, report)
+        finally:
+            self.lock.release()
+        return report
+
+    def _flush(self, now: float | None, report: SyncReport) -> None:
         entries = self.ledger.outbox.due(now)
         entries.sort(key=lambda e: (e.number, e.kind != "place", e.id))
         blocked: set[str] = set()
@@ -82,7 +95,6 @@ class SyncEngine:
                 current = self.ledger.outbox.get(entry.id)
                 if current is not None and current.state != "done":
                     blocked.add(entry.number)
-        return report
 
     # --- one entry ---------------------------------------------------------------------------
 
