@@ -135,7 +135,13 @@ class Checkout:
         return self.catalog.search(text, limit)
 
     def scan(self, text: str) -> CartLine:
-        """What the cart input does on Enter: `CODE` or `3*CODE`."""
+        """What the cart input does on Enter: `CODE` or `3*CODE`.
+
+        A text that is itself a known code wins over the quantity syntax (a backend's random
+        product id such as `3xK9...` is not "3 × K9...")."""
+        whole = text.strip()
+        if whole and self.catalog.lookup(whole) is not None:
+            return self.add(whole, 1)
         quantity, code = parse_scan(text)
         if not code:
             raise InputError(message="Nothing to add.", hint="Scan or type a code.")

@@ -261,3 +261,14 @@ def test_qr_text() -> None:
     rows = text.strip("\n").splitlines()
     assert len(rows) > 10 and len({len(r) for r in rows}) == 1
     assert set(text) <= {"█", "▀", "▄", " ", "\n"}
+
+
+def test_scan_an_id_that_looks_like_a_quantity(session: PosSession,
+                                               emu: AlignCommerceEmulator) -> None:
+    pid = emu.add_product("Odd id", "1.00")
+    emu.products["3xK9odd"] = {**emu.products.pop(pid), "product_id": "3xK9odd"}
+    sync_catalog(session.backend, session.catalog)
+    line = session.checkout.scan("3xK9odd")
+    assert (line.name, line.quantity) == ("Odd id", 1)
+    line = session.checkout.scan(f"2*{mug_id(emu)}")
+    assert (line.name, line.quantity) == ("Bitcoin Mug", 2)

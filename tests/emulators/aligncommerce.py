@@ -23,6 +23,7 @@ import base64
 import json
 import re
 import secrets
+import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,14 @@ USERNAME = "merchant"
 PASSWORD = "merchant-pass-123"
 CLIENT_ID = "client-abc"
 SECRET_KEY = "secret-key-xyz"
+
+
+ALPHABET = string.ascii_letters + string.digits
+
+
+def _id(length: int = 20) -> str:
+    """A random id like the service's (`Zfp4dWqWrFSHBw2rvPmB`)."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
 def _num(value: Decimal) -> str:
@@ -108,7 +117,7 @@ class AlignCommerceEmulator:
 
     def add_product(self, name: str, price: str, shipping: str = "0",
                     description: str = "") -> str:
-        pid = secrets.token_urlsafe(15)[:20]
+        pid = _id()
         self._row += 1
         self.products[pid] = {
             "row_id": str(self._row), "product_id": pid, "merchant_id": "61",
@@ -346,8 +355,8 @@ class AlignCommerceEmulator:
         self._invoice_seq += 1
         outcome, polls = self.planned.pop(self._invoice_seq,
                                           (self.default_outcome, self.default_polls))
-        invoice = Invoice(invoice_id=secrets.token_urlsafe(15)[:20],
-                          cart_id=secrets.token_urlsafe(15)[:20], buyer_id=buyer_id,
+        invoice = Invoice(invoice_id=_id(),
+                          cart_id=_id(), buyer_id=buyer_id,
                           currency=currency, checkout_type=str(checkout_type),
                           products=products, outcome=outcome, polls_left=polls,
                           total_price=total, total_shipping=shipping)
