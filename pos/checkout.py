@@ -251,6 +251,7 @@ class Checkout:
 
     def void(self) -> None:
         """Throw the cart away (after the cashier confirmed) and start a fresh one."""
+        self._no_pending()  # the customer could still pay it: cancel the link first
         if self.persist:
             self.ledger.carts.delete(self.cart.id)
         self._commit(self._new_cart(), validate=False)

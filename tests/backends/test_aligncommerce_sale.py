@@ -272,3 +272,16 @@ def test_scan_an_id_that_looks_like_a_quantity(session: PosSession,
     assert (line.name, line.quantity) == ("Odd id", 1)
     line = session.checkout.scan(f"2*{mug_id(emu)}")
     assert (line.name, line.quantity) == ("Bitcoin Mug", 2)
+
+
+def test_void_needs_the_link_cancelled_first(session: PosSession,
+                                             emu: AlignCommerceEmulator) -> None:
+    checkout = session.checkout
+    checkout.scan(mug_id(emu))
+    emu.plan_invoice("success", polls=10)
+    start_link_payment(checkout, "bitcoin")
+    with pytest.raises(RuleError, match="still waiting"):
+        checkout.void()
+    assert cancel_link(checkout) is None
+    checkout.void()
+    assert checkout.cart.empty
