@@ -303,6 +303,7 @@ class Checkout:
         sold = SoldVoucher(key=uuid.uuid4().hex[:12], from_name=from_name or self.cashier or "Shop",
                            to_name=to_name.strip(), to_email=to_email, message=message,
                            amount=value)
+        self._no_pending()
         self._commit(self.cart.model_copy(update={
             "sold_vouchers": (*self.cart.sold_vouchers, sold), "payments": ()}))
         return sold

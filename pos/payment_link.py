@@ -124,18 +124,24 @@ def finish_link(checkout: Checkout, link: PaymentLink) -> Order | None:
     return None
 
 
-def cancel_link(checkout: Checkout) -> Order | None:
+def cancel_link(checkout: Checkout, *, force: bool = False) -> Order | None:
     """The cashier gives up waiting. The link is read once more first: if the customer paid in
     the meantime the sale is placed (returns the order); otherwise the pending payment is
     dropped and the sale stays open for another tender. (Align Commerce has no call to void an
-    invoice: an abandoned invoice simply stays unpaid.)"""
+    invoice: an abandoned invoice simply stays unpaid.)
+
+    When the store cannot be reached the read raises `TransientError`; `force=True` (the cashier
+    confirmed) drops the pending payment anyway — check the link later by its reference."""
     link = resume_link(checkout)
     if link is None:
         return None
     try:
         current = check_link(checkout, link)
     except TransientError:
-        raise
+        if not force:
+            raise
+        checkout.settle_payment(link.id, paid=False)
+        return None
     if current.status == "paid":
         return finish_link(checkout, current)
     checkout.settle_payment(link.id, paid=False)

@@ -285,3 +285,21 @@ def test_void_needs_the_link_cancelled_first(session: PosSession,
     assert cancel_link(checkout) is None
     checkout.void()
     assert checkout.cart.empty
+
+
+def test_cancel_when_the_store_is_unreachable(session: PosSession,
+                                              emu: AlignCommerceEmulator) -> None:
+    from pos.errors import TransientError
+    from tests.emulators.faults import FaultyTransport
+
+    faults = FaultyTransport(emu.handle)
+    session.backend.http.client._transport = faults  # type: ignore[attr-defined]
+    checkout = session.checkout
+    checkout.scan(mug_id(emu))
+    start_link_payment(checkout, "bitcoin")
+    faults.plan("/invoice/", "connect_error", times=2)
+    with pytest.raises(TransientError):
+        cancel_link(checkout)
+    assert checkout.pending_payment() is not None
+    assert cancel_link(checkout, force=True) is None
+    assert checkout.pending_payment() is None and not checkout.cart.empty
