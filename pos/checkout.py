@@ -230,6 +230,20 @@ class Checkout:
             self._check_stock(product, lines)
         self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
 
+    def override_price(self, key: str, unit_price: object, reason: str) -> None:
+        """Change a line's unit price (damaged item, price match): a reason is required."""
+        if not reason.strip():
+            raise InputError(message="A price override needs a reason.",
+                             hint="e.g. 'damaged box' or 'price match'.")
+        price = round_money(to_decimal(unit_price, "price"), self.currency)
+        if price < 0:
+            raise InputError(message="A price cannot be negative.")
+        self._line(key)
+        lines = tuple(ln.model_copy(update={"unit_price": price,
+                                            "price_override_reason": reason.strip()})
+                      if ln.key == key else ln for ln in self.cart.lines)
+        self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
+
     def remove(self, key: str) -> None:
         self._line(key)
         lines = tuple(ln for ln in self.cart.lines if ln.key != key)

@@ -78,9 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = config.add_parser("path", help="print where the config file is")
     p = config.add_parser("show", help="print the settings in effect (secrets masked)")
     p.add_argument("--json", action="store_true")
+    p = config.add_parser("set", help="set a value, e.g. `lane L2` or `profiles.shop.base_url URL`"
+                          " (the file is written 0600)")
+    p.add_argument("key")
+    p.add_argument("value", nargs="?", help="omitted: asked without echo (for secrets)")
 
     p = sub.add_parser("doctor", help="check config, data dir and backend; exit 0 if healthy")
     _add_common(p)
+
+    from pos.commands import outbox
+
+    outbox.add_parser(sub, _add_common)
 
     p = sub.add_parser("backend", help="the profile's backend")
     _add_common(p)
@@ -94,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-CORE_COMMANDS = {"tui", "checkout", "orders", "catalog", "config", "doctor", "sync", "backend"}
+CORE_COMMANDS = {"tui", "checkout", "orders", "catalog", "config", "doctor", "sync", "backend",
+                 "outbox"}
 
 
 def main(argv: Sequence[str] | None = None, *, transports: Mapping[str, Any] | None = None) -> int:
@@ -223,14 +232,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     session = _session(args)
     try:
         handler = {"checkout": _checkout, "orders": _orders, "catalog": _catalog,
-                   "sync": _sync, "backend": _backend_info}[command]
+                   "sync": _sync, "backend": _backend_info, "outbox": _outbox}[command]
         return handler(session, args)
     finally:
         session.close()
 
 
 def _tui(args: argparse.Namespace) -> int:
+    from pos.store.locks import lane_lock
+
     session = _session(args)
+    lock = lane_lock(session.data_dir, session.lane)  # one counter per lane and data dir
     try:
         from screens.app import run_app  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # pragma: no cover - screens ship with the package
@@ -240,6 +252,7 @@ def _tui(args: argparse.Namespace) -> int:
         return int(run_app(session))
     finally:
         session.close()
+        lock.release()
 
 
 def _checkout(session: Any, args: argparse.Namespace) -> int:
@@ -352,6 +365,12 @@ def _backend_info(session: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _outbox(session: Any, args: argparse.Namespace) -> int:
+    from pos.commands import outbox
+
+    return outbox.run(session, args)
+
+
 def _sync(session: Any, args: argparse.Namespace) -> int:
     report = session.sync.flush()
     pending = session.ledger.outbox.pending_count()
@@ -367,10 +386,24 @@ def _sync(session: Any, args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from pos.config import config_path, load_settings
+    from pos.config import SECRET_KEY_PATTERN, config_path, load_settings
 
     if args.config_command == "path":
         print(config_path())
+        return 0
+    if args.config_command == "set":
+        from pos.config import set_value
+
+        value: object = args.value
+        if value is None:
+            import getpass
+
+            value = getpass.getpass(f"{args.key}: ")
+        elif args.value in ("true", "false"):
+            value = args.value == "true"
+        set_value(config_path(), args.key, value)
+        shown = "********" if SECRET_KEY_PATTERN.search(args.key) else value
+        print(f"{args.key} = {shown}  ({config_path()})")
         return 0
     settings = load_settings()
     if getattr(args, "json", False):
