@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("sale", help="SALE.json, or - to read standard input")
     p.add_argument("--json", action="store_true", help="print the order as JSON")
+    p.add_argument("--link-timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="how long to wait for a payment link (card/bitcoin) to be paid")
 
     orders = sub.add_parser("orders", help="local orders").add_subparsers(
         dest="orders_command", metavar="ACTION", required=True)
@@ -268,7 +270,15 @@ def _checkout(session: Any, args: argparse.Namespace) -> int:
 
         raise InputError(message=f"Cannot read {source}: {exc}") from None
     sale = parse_sale(text, source)
-    order = run_sale(session.new_checkout(persist=False), sale)
+    def show_link(link: Any) -> None:
+        from pos.payment_link import qr_text
+
+        print(qr_text(link.url), file=sys.stderr)
+        print(f"Pay here: {link.url}\nWaiting for the payment (link {link.id}) ...",
+              file=sys.stderr)
+
+    order = run_sale(session.new_checkout(persist=False), sale, on_link=show_link,
+                     link_timeout=args.link_timeout)
     if args.json:
         _print_json(order_json(order))
     else:

@@ -15,13 +15,16 @@ code, bad quantity, invalid coupon) writes nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pos.backends.base import Capability, PaymentLink
 from pos.checkout import Checkout, parse_quantity
-from pos.errors import InputError, NotFoundError
+from pos.errors import InputError, NotFoundError, RuleError
+from pos.payment_link import finish_link, link_methods, poll_link, start_link_payment
 from pos.models import Address, Customer, Order
 
 
@@ -85,8 +88,14 @@ def parse_sale(text: str, source: str = "sale") -> SaleRequest:
         raise InputError(message=f"{source}: {loc}: {first['msg']}.") from None
 
 
-def run_sale(checkout: Checkout, sale: SaleRequest) -> Order:
-    """Build the cart step by step (each step may refuse), take payment, place."""
+def run_sale(checkout: Checkout, sale: SaleRequest, *,
+             on_link: Callable[[PaymentLink], None] | None = None,
+             link_timeout: float = 300.0) -> Order:
+    """Build the cart step by step (each step may refuse), take payment, place.
+
+    A payment-link method (card link, bitcoin invoice) creates the link, hands it to `on_link`
+    (the CLI prints the URL and a QR code) and waits up to `link_timeout` seconds for the store
+    to report it paid; anything else leaves nothing placed and raises."""
     for item in sale.items:
         checkout.add(item.code, item.quantity, item.options)
     if sale.customer is not None:
@@ -111,8 +120,28 @@ def run_sale(checkout: Checkout, sale: SaleRequest) -> Order:
     checkout.review()
     if checkout.remaining() > 0:
         method = sale.payment_method or "cash"
+        waits = checkout.backend.supports(Capability.PAYMENT_LINK_STATUS)
+        if waits and method in {m.code for m in link_methods(checkout)}:
+            return _pay_by_link(checkout, method, on_link, link_timeout)
+        # otherwise the operator running the sale file vouches for the payment (card terminal)
         checkout.take_payment(method, sale.tendered)
     return checkout.place()
+
+
+def _pay_by_link(checkout: Checkout, method: str, on_link: Callable[[PaymentLink], None] | None,
+                 timeout: float) -> Order:
+    link = start_link_payment(checkout, method)
+    if on_link is not None:
+        on_link(link)
+    final = poll_link(checkout, link, timeout=timeout)
+    order = finish_link(checkout, final)
+    if order is None:
+        state = "still unpaid" if final.status == "pending" else final.status
+        raise RuleError(title="Payment not completed",
+                        message=f"The payment link {link.id} is {state}: nothing was placed.",
+                        hint="Pay by another method, or use the counter to wait longer.",
+                        field="payment_method")
+    return order
 
 
 def _customer(checkout: Checkout, wanted: SaleCustomer) -> Customer:

@@ -74,6 +74,7 @@ class AlignCommerceSettings(BackendSettings):
 class AlignCommerceBackend(Backend):
     name = "aligncommerce"
     capabilities = (Capability.CATALOG | Capability.CUSTOMERS | Capability.PAYMENT_LINK
+                    | Capability.PAYMENT_LINK_STATUS
                     | Capability.PAYMENT_METHODS | Capability.ORDER_HISTORY)
     Settings = AlignCommerceSettings
     cli_help: ClassVar[str] = "Manage the Align Commerce catalog."

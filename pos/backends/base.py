@@ -55,6 +55,7 @@ class Capability(Flag):
     SHIPPING = auto()  # shipping methods for an address
     PAYMENT_METHODS = auto()  # the backend lists payment methods
     PAYMENT_LINK = auto()  # a payment link / invoice / checkout URL for the customer to pay
+    PAYMENT_LINK_STATUS = auto()  # the backend tells when a link is paid (else the cashier does)
     SPLIT_TENDER = auto()  # several payments for one sale
     ORDER_PLACEMENT = auto()  # sales are placed as orders on the backend
     ORDER_HISTORY = auto()  # orders can be listed/read back

@@ -303,3 +303,29 @@ def test_cancel_when_the_store_is_unreachable(session: PosSession,
     assert checkout.pending_payment() is not None
     assert cancel_link(checkout, force=True) is None
     assert checkout.pending_payment() is None and not checkout.cart.empty
+
+
+def test_headless_checkout_waits_for_the_invoice(
+        emu: AlignCommerceEmulator, data_dir: Path, config_file: Path,
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    write_config(config_file)
+    transport = emu.transport()
+    assert main(["catalog", "sync"], transports={"ac": transport}) == 0
+    emu.plan_invoice("success", polls=0)
+    sale = tmp_path / "sale.json"
+    sale.write_text(json.dumps({"items": [{"code": mug_id(emu)}], "payment_method": "bitcoin"}))
+    capsys.readouterr()
+    code = main(["checkout", str(sale), "--json"], transports={"ac": transport})
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    order = json.loads(out)
+    assert order["status"] == "placed" and order["payments"][0]["method"] == "bitcoin"
+    assert order["payments"][0]["reference"] in emu.invoices
+    assert "Pay here: https://" in err  # the URL (and a QR code) for the customer
+
+    emu.plan_invoice("cancel", polls=0)
+    code = main(["checkout", str(sale), "--json"], transports={"ac": transport})
+    out, err = capsys.readouterr()
+    assert code == 2 and "Payment not completed" in err and "cancel" in err
