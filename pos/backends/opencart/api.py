@@ -12,6 +12,7 @@ import html
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -83,8 +84,9 @@ class OpenCartApi:
             params["api_token"] = self.token
         params.update(query)
         log.debug("POST %s route=%s", self.store, route)
-        response = self.http.request("POST", "index.php", params=params, data=dict_or_list(form),
-                                     idempotent=idempotent)
+        self.http.client.cookies.clear()  # the session is the token's, never a cookie's
+        response = self.http.request("POST", "index.php?" + urlencode(params, safe="/"),
+                                     data=dict_or_list(form), idempotent=idempotent)
         return self._decode(response, route)
 
     def _decode(self, response: httpx.Response, route: str) -> Any:
@@ -137,8 +139,8 @@ class OpenCartApi:
 
     def storefront(self, route: str, query: Mapping[str, str]) -> Any:
         """A storefront (non-API) JSON route, over GET, without a token."""
-        response = self.http.request("GET", "index.php", params={"route": route, **query},
-                                     idempotent=True)
+        response = self.http.request("GET", "index.php?" + urlencode(
+            {"route": route, **query}, safe="/"), idempotent=True)
         return self._decode(response, route)
 
 
