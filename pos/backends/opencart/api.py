@@ -139,6 +139,7 @@ class OpenCartApi:
 
     def storefront(self, route: str, query: Mapping[str, str]) -> Any:
         """A storefront (non-API) JSON route, over GET, without a token."""
+        self.http.client.cookies.clear()
         response = self.http.request("GET", "index.php?" + urlencode(
             {"route": route, **query}, safe="/"), idempotent=True)
         return self._decode(response, route)
