@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Shared helpers for the OpenCart backend tests."""
 
 from __future__ import annotations

@@ -188,7 +188,6 @@ def test_no_shipping_to_germany(oc: OpenCartBackend) -> None:
 
 
 def test_unknown_zone(oc: OpenCartBackend) -> None:
-    from pos.models import Address
 
     bad = US.model_copy(update={"zone": "ZZ"})
     with pytest.raises(RuleError, match="not a region"):

@@ -581,7 +581,7 @@ class OpenCartEmulator:
         else:
             self._clear(s, "shipping_address", "shipping_method", "shipping_methods")
         stock_ok, minimum = self._problems(s)
-        if not self._cart(s) and not s.get("sold") or not stock_ok:
+        if (not self._cart(s) and not s.get("sold")) or not stock_ok:
             error = "Warning: " + STOCK_MSG
         if minimum:
             error = "Warning: " + minimum[-1]

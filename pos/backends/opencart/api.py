@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +21,24 @@ from pos.backends.http import HttpClient, parse_json, safe_url
 from pos.errors import AuthError, PermanentError
 
 log = logging.getLogger("pos.backends.opencart")
+_TOKEN = re.compile(r"(api_token|key)=[^&\s\"']*")
+
+
+class RedactTokens(logging.Filter):
+    """httpx logs every request URL at INFO, and ours carry `api_token`: cut the query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(safe_url(a) if isinstance(a, httpx.URL) else
+                                _TOKEN.sub(r"\1=***", a) if isinstance(a, str) else a
+                                for a in record.args)
+        if isinstance(record.msg, str) and "api_token" in record.msg:
+            record.msg = _TOKEN.sub(r"\1=***", record.msg)
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).addFilter(RedactTokens())
 
 PERMISSION = "You do not have permission to access the API"
 Form = list[tuple[str, str]]
