@@ -309,3 +309,47 @@ def test_customer_by_id_only(oc: OpenCartBackend) -> None:
     assert oc.search_customers("99") == []
     with pytest.raises(UnsupportedError):
         oc.search_customers("jane")
+
+
+@pytest.mark.parametrize("base", ["https://shop.test/yourstore", "https://shop.test/yourstore/",
+                                  "https://shop.test/yourstore/index.php"])
+def test_base_url_with_a_path(emu, data_dir: Path, base: str) -> None:  # type: ignore[no-untyped-def]
+    urls: list[str] = []
+
+    def spy(request: httpx.Request) -> httpx.Response:
+        urls.append(str(request.url))
+        return emu.handle(request)
+
+    oc = backend(emu, data_dir, base_url=base, transport=httpx.MockTransport(spy))
+    oc.info()
+    assert urls[0] == "https://shop.test/yourstore/index.php?route=api/login"
+
+
+def test_cli_zones(emu, config_file: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from pos.cli import main
+
+    config_file.write_text('[profiles.shop]\nbackend = "opencart"\n'
+                           'base_url = "https://shop.test"\nkey = "test-key"\n')
+    rc = main(["--profile", "shop", "opencart", "zones", "US"],
+              transports={"shop": httpx.MockTransport(emu.handle)})
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "3655" in out and "NY" in out
+
+
+def test_order_history_unknown_order(oc: OpenCartBackend) -> None:
+    from datetime import UTC, datetime
+
+    from pos.errors import NotFoundError
+    from pos.models import Order
+
+    order = Order(number="T1-9", lane="T1", created_at=datetime.now(UTC), remote_id="77")
+    with pytest.raises(PermanentError, match="could not be found"):
+        oc.update_order_status(order, "complete")
+    with pytest.raises(NotFoundError):
+        oc.get_order("77")
+    # no remote id and no placement hint: the sale stays unknown for the cashier
+    from pos.backends.base import UnsupportedError
+
+    with pytest.raises(UnsupportedError):
+        oc.find_order(order.model_copy(update={"remote_id": None}))

@@ -82,6 +82,7 @@ class OpenCartBackend(Backend):
         assert isinstance(settings, OpenCartSettings)
         self.cfg = settings
         base = check_base_url(settings.base_url, settings.allow_http, "OpenCart").rstrip("/")
+        base = base.removesuffix("/index.php")  # `…/index.php` and `…/` name the same store
         self.store = f"OpenCart ({httpx.URL(base).host})"
         self.http = HttpClient(base + "/", store=self.store,
                                timeout=httpx.Timeout(settings.timeout, connect=5.0),
