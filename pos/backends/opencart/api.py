@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import httpx
 
 from pos.backends.http import HttpClient, parse_json, safe_url
-from pos.errors import AuthError, PermanentError
+from pos.errors import AuthError, OutcomeUnknown, PermanentError
 
 log = logging.getLogger("pos.backends.opencart")
 _TOKEN = re.compile(r"(api_token|key)=[^&\s\"']*")
@@ -106,7 +106,15 @@ class OpenCartApi:
         self.http.client.cookies.clear()  # the session is the token's, never a cookie's
         response = self.http.request("POST", "index.php?" + urlencode(params, safe="/"),
                                      data=dict_or_list(form), idempotent=idempotent)
-        return self._decode(response, route)
+        try:
+            return self._decode(response, route)
+        except PermanentError as exc:
+            if idempotent or exc.status == 404:
+                raise
+            # order/add sent, the answer unreadable (truncated, a proxy's page): it may exist
+            raise OutcomeUnknown(message=f"{exc.message} The order may have been created.",
+                                 hint="pos checks with the store before trying again.",
+                                 status=exc.status) from None
 
     def _decode(self, response: httpx.Response, route: str) -> Any:
         ctype = response.headers.get("Content-Type", "")

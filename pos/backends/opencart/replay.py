@@ -224,7 +224,14 @@ class Replay:
                                         total=total))
                 break
             else:
-                self.warnings.append(f"{line.name} is not in the store's cart.")
+                same = next((p for p in products if str(p.get("product_id")) == line.product_id),
+                            None)
+                if same is None:
+                    self.warnings.append(f"{line.name} is not in the store's cart.")
+                else:  # merged by the store with an identical line
+                    unit = self._money(same.get("price"))
+                    lines.append(PricedLine(key=line.key, unit_price=unit,
+                                            total=unit * line.quantity))
         self.warnings += _error(body)
         totals = self._totals(body.get("totals") or [])
         reward_max = reward_available = 0
