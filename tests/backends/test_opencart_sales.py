@@ -125,7 +125,7 @@ def test_500_at_order_add_not_committed_is_resent(shop, tmp_path, data_dir, caps
 def test_html_answer_to_order_add_is_unknown_then_resent(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
     emu, faults = shop
     faults.plan("api/order/add", "html")  # a proxy's page: the store never saw the call
-    rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    _rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
     assert order["status"] == "unknown"
     assert "HTML" in order["last_error"]
     report, _ = flush(data_dir, faults)
@@ -133,7 +133,7 @@ def test_html_answer_to_order_add_is_unknown_then_resent(shop, tmp_path, data_di
 
 
 def test_html_answer_to_quote_is_clear_error(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    emu, faults = shop
+    _emu, faults = shop
     faults.plan("api/cart/products", "html")
     path = tmp_path / "sale.json"
     path.write_text(json.dumps({"items": [{"code": "IPHONE"}]}))
@@ -163,14 +163,14 @@ def test_429_at_order_add_queued_then_placed(shop, tmp_path, data_dir, capsys) -
 
 
 def test_leaked_text_before_json_tolerated(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    emu, faults = shop
+    _emu, faults = shop
     faults.plan("api/cart/products", "wrong_content_type", times=20)
     rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
     assert rc == 0 and order["status"] == "placed"
 
 
 def test_quote_timeout_prices_locally(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    emu, faults = shop
+    _emu, faults = shop
     faults.plan("api/cart/products", "timeout_before", times=20)
     rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
     assert rc == 0 and order["status"] == "placed"
