@@ -353,3 +353,32 @@ def test_order_history_unknown_order(oc: OpenCartBackend) -> None:
 
     with pytest.raises(UnsupportedError):
         oc.find_order(order.model_copy(update={"remote_id": None}))
+
+
+def test_emulator_session_survives_order_add(emu) -> None:  # type: ignore[no-untyped-def]
+    url = "https://shop.test/index.php?route=api/"
+    token = emu.handle(httpx.Request("POST", url + "login", data={"key": "test-key"})).json()[
+        "api_token"]
+
+    def call(route: str, **data: str) -> dict:  # type: ignore[type-arg]
+        r = emu.handle(httpx.Request("POST", f"{url}{route}&api_token={token}", data=data))
+        return r.json()  # type: ignore[no-any-return]
+
+    call("customer", customer_id="0", firstname="A", lastname="B", email="a@b.c",
+         telephone="123")
+    call("cart/add", product_id="40", quantity="1")
+    call("coupon", coupon="2222")
+    addr = {"firstname": "A", "lastname": "B", "address_1": "1 Main", "city": "NYC",
+            "country_id": "223", "zone_id": "3655"}
+    call("shipping/address", **addr)
+    call("shipping/methods")
+    call("payment/address", **addr)
+    call("payment/methods")
+    first = call("order/add", shipping_method="flat.flat", payment_method="cod")
+    assert first["order_id"] == 1
+    # not idempotent: again at once → the stock message (cart empty)
+    assert "not available" in call("order/add", payment_method="cod")["error"]
+    # the coupon is still in the session for the next sale on this token
+    call("cart/add", product_id="40", quantity="1")
+    titles = [t["title"] for t in call("cart/products")["totals"]]
+    assert "Coupon (2222)" in titles

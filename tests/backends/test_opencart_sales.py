@@ -243,3 +243,26 @@ def test_no_secret_in_output_or_logs(shop, tmp_path, data_dir, capsys, caplog) -
     assert KEY not in blob
     for token in tokens:
         assert token not in blob
+
+
+def test_busy_store_reconcile_leaves_unknown(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    for oid in range(1, 61):  # the web shop took 60 orders this lane never saw
+        emu.orders[oid] = {"order_id": str(oid), "comment": "web order", "total": "1.0000"}
+    emu.next_order_id = 61
+    faults.plan("api/order/add", "drop_after_commit")
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert order["status"] == "unknown"
+    report, entries = flush(data_dir, faults)
+    assert order["number"] in report.unknown
+    assert [e.state for e in entries] == ["unknown"]
+    assert "POS sale" in entries[0].last_error or "check" in entries[0].last_error.lower()
+    assert len(emu.orders) == 61  # never placed twice
+
+
+def test_second_sale_does_not_inherit_coupon(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    _, first = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}], "coupon": "2222"})
+    _, second = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert first["total"] == "90.90" and second["total"] == "101.00"
+    assert emu.orders[1]["total"] == "90.9000" and emu.orders[2]["total"] == "101.0000"
