@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check config, data dir and backend; exit 0 if healthy")
     _add_common(p)
 
+    from pos.commands import outbox
+
+    outbox.add_parser(sub, _add_common)
+
     p = sub.add_parser("backend", help="the profile's backend")
     _add_common(p)
     p.add_argument("action", choices=["info"], help="info: reachability, version, capabilities")
@@ -94,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-CORE_COMMANDS = {"tui", "checkout", "orders", "catalog", "config", "doctor", "sync", "backend"}
+CORE_COMMANDS = {"tui", "checkout", "orders", "catalog", "config", "doctor", "sync", "backend",
+                 "outbox"}
 
 
 def main(argv: Sequence[str] | None = None, *, transports: Mapping[str, Any] | None = None) -> int:
@@ -223,7 +228,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     session = _session(args)
     try:
         handler = {"checkout": _checkout, "orders": _orders, "catalog": _catalog,
-                   "sync": _sync, "backend": _backend_info}[command]
+                   "sync": _sync, "backend": _backend_info, "outbox": _outbox}[command]
         return handler(session, args)
     finally:
         session.close()
@@ -232,12 +237,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _tui(args: argparse.Namespace) -> int:
     session = _session(args)
     try:
-        from screens.app import run_app
+        from screens.app import run_app  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # pragma: no cover - screens ship with the package
         print(f"pos: the counter screens cannot be loaded ({exc}).", file=sys.stderr)
         return 1
     try:
-        return run_app(session)
+        return int(run_app(session))
     finally:
         session.close()
 
@@ -350,6 +355,12 @@ def _backend_info(session: Any, args: argparse.Namespace) -> int:
         for key, value in data.items():
             print(f"{key:<13} {', '.join(value) if isinstance(value, list) else value}")
     return 0
+
+
+def _outbox(session: Any, args: argparse.Namespace) -> int:
+    from pos.commands import outbox
+
+    return outbox.run(session, args)
 
 
 def _sync(session: Any, args: argparse.Namespace) -> int:

@@ -206,8 +206,8 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(message=f"Cannot read {path}: {exc}") from None
     try:
-        settings = Settings(_file_values=file_values, **{k: v for k, v in overrides.items()
-                                                         if v is not None})
+        init: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+        settings = Settings(_file_values=file_values, **init)  # type: ignore[call-arg]
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])

@@ -126,16 +126,17 @@ def parse_money(text: str, cur: Currency | str | None = None) -> Decimal:
         if sym and sym in s:
             s = s.replace(sym, "")
             break
-    s = s.replace(" ", "")
+    s = s.strip()
     negative = False
     if s.startswith("(") and s.endswith(")"):
-        negative, s = True, s[1:-1]
-    if s.startswith("-"):
-        negative, s = not negative, s[1:]
-    elif s.startswith("+"):
-        s = s[1:]
-    if s.endswith("-"):
-        negative, s = not negative, s[:-1]
+        negative, s = True, s[1:-1].strip()
+    signs = [ch for ch in s if ch in "+-"]
+    if len(signs) > 1 or (negative and signs):
+        raise InputError("Not an amount", f"{raw!r} is not an amount.", "Type an amount like 12.50.")
+    if s.startswith(("-", "+")):
+        negative, s = negative or s[0] == "-", s[1:].strip()
+    elif s.endswith("-"):
+        negative, s = True, s[:-1].strip()
     c = currency(cur) if isinstance(cur, str) else cur
     if c is not None and c.decimal_point == ",":
         s = s.replace(".", "\x00").replace(",", ".").replace("\x00", ",")

@@ -40,8 +40,8 @@ def render_receipt(order: Order, shop: ShopSettings | None = None, width: int = 
     for sold in order.sold_vouchers:
         out.append(_row(f"Gift voucher for {sold.to_name}", format_money(sold.amount, cur), width))
     out.append("-" * width)
-    for total in order.totals.lines:
-        out.append(_row(total.title, format_money(total.amount, cur), width))
+    for total_line in order.totals.lines:
+        out.append(_row(total_line.title, format_money(total_line.amount, cur), width))
     if order.totals.tax_included:
         out.append(_row("  of which tax included", format_money(order.totals.tax_included, cur),
                         width))

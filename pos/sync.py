@@ -17,6 +17,7 @@ Mirrors to sinks (Voucherify) are upserts keyed by the sale number, so they are 
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -28,8 +29,10 @@ from pos.faults import crash_point
 from pos.models import Order, OrderStatus
 from pos.store import Ledger, OutboxEntry
 from pos.store.db import transaction
+from pos.store.locks import sync_lock
 
 MAX_BACKOFF_S = 300.0
+log = logging.getLogger("pos.sync")
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
@@ -57,36 +60,61 @@ class SyncEngine:
         self.ledger = ledger
         self.backend_for = backend_for
         self.offline_targets: set[str] = set()
+        self.lock = sync_lock(ledger.data_dir)
 
     # --- entry points ------------------------------------------------------------------------
 
     def deliver(self, number: str) -> Order:
         """Try this sale's entries now (right after it was recorded); return the order."""
         report = SyncReport()
-        for entry in self.ledger.outbox.for_order(number):
-            if entry.state in ("queued", "sending", "unknown"):
-                self._process(entry, report)
+        with self.lock:  # blocks while another process flushes (seconds at most)
+            for entry in self.ledger.outbox.for_order(number):
+                if entry.state in ("queued", "sending", "unknown"):
+                    self._process(entry, report)
         return self.ledger.orders.get(number)
 
     def flush(self, now: float | None = None) -> SyncReport:
         """Work through every due entry once."""
         report = SyncReport()
+        if not self.lock.acquire():
+            report.errors.append("Another pos process is sending this data dir's sales.")
+            return report
+        try:
+            self._flush(now, report)
+        finally:
+            self.lock.release()
+        return report
+
+    def _flush(self, now: float | None, report: SyncReport) -> None:
         entries = self.ledger.outbox.due(now)
         entries.sort(key=lambda e: (e.number, e.kind != "place", e.id))
         blocked: set[str] = set()
+        tripped: set[str] = set()  # circuit open: this target failed transiently in this pass
         for entry in entries:
-            if entry.kind != "place" and entry.number in blocked:
+            if entry.target in tripped or (entry.kind != "place" and entry.number in blocked):
                 continue
+            before = len(report.queued)
             self._process(entry, report)
+            if len(report.queued) > before:
+                tripped.add(entry.target)
             if entry.kind == "place":
                 current = self.ledger.outbox.get(entry.id)
                 if current is not None and current.state != "done":
                     blocked.add(entry.number)
-        return report
 
     # --- one entry ---------------------------------------------------------------------------
 
     def _process(self, entry: OutboxEntry, report: SyncReport) -> None:
+        started = time.monotonic()
+        self._attempt(entry, report)
+        after = self.ledger.outbox.get(entry.id)
+        log.info("sync %s %s→%s attempt %d: %s%s (%.0f ms)", entry.number, entry.kind,
+                 entry.target, (after.attempts if after else entry.attempts),
+                 after.state if after else "?",
+                 f" — {after.last_error}" if after and after.last_error else "",
+                 (time.monotonic() - started) * 1000)
+
+    def _attempt(self, entry: OutboxEntry, report: SyncReport) -> None:
         order = self.ledger.orders.get(entry.number)
         try:
             backend = self.backend_for(entry.target)
@@ -192,3 +220,70 @@ class SyncEngine:
             self._set_order_status(order, OrderStatus.FAILED, exc.one_line(), "failed")
         report.failed.append(order.number)
         report.errors.append(exc.one_line())
+
+
+class OutboxActions:
+    """What a cashier can do with an outbox entry: retry, resolve an unknown one, cancel."""
+
+    def __init__(self, engine: SyncEngine) -> None:
+        self.engine = engine
+        self.ledger = engine.ledger
+
+    def _entry(self, entry_id: int) -> OutboxEntry:
+        entry = self.ledger.outbox.get(entry_id)
+        if entry is None:
+            from pos.errors import NotFoundError
+
+            raise NotFoundError(message=f"There is no outbox entry {entry_id}.",
+                                hint="`pos outbox list` shows them.")
+        return entry
+
+    def retry(self, entry_id: int) -> Order:
+        """Send again now. An `unknown` entry is still reconciled first (never sent twice)."""
+        entry = self._entry(entry_id)
+        if entry.state == "done":
+            raise _state_error(entry, "is already done")
+        state = "unknown" if entry.state in ("unknown", "sending") else "queued"
+        self.ledger.outbox.set_state(entry_id, state, next_attempt_at=0)
+        return self.engine.deliver(entry.number)
+
+    def resolve(self, entry_id: int, remote_id: str | None) -> Order:
+        """A person checked the store: placed there (with its id), or certainly not placed."""
+        entry = self._entry(entry_id)
+        if entry.state not in ("unknown", "failed", "queued"):
+            raise _state_error(entry, f"is {entry.state}")
+        order = self.ledger.orders.get(entry.number)
+        if remote_id:
+            self.engine._placed(entry, order, remote_id, SyncReport(), "resolved")
+            return self.ledger.orders.get(entry.number)
+        self.ledger.outbox.set_state(entry_id, "queued", next_attempt_at=0)
+        return self.engine.deliver(entry.number)
+
+    def cancel(self, entry_id: int, reason: str) -> Order:
+        """Give up sending this entry; a cancelled placement cancels the sale (with reason)."""
+        if not reason.strip():
+            from pos.errors import InputError
+
+            raise InputError(message="Say why the entry is cancelled.", hint="--reason TEXT")
+        entry = self._entry(entry_id)
+        if entry.state in ("done", "canceled"):
+            raise _state_error(entry, f"is already {entry.state}")
+        if entry.state == "unknown":
+            raise _state_error(entry, "may have reached the store: resolve it first "
+                                      "(pos outbox resolve)")
+        self.ledger.outbox.set_state(entry_id, "canceled", error=f"canceled: {reason}")
+        order = self.ledger.orders.get(entry.number)
+        if entry.kind == "place":
+            order = order.model_copy(update={"status": OrderStatus.CANCELED,
+                                             "last_error": f"canceled: {reason}"})
+            self.ledger.orders.update(order, "canceled", reason)
+        log.info("outbox %d %s %s→%s canceled: %s", entry_id, entry.number, entry.kind,
+                 entry.target, reason)
+        return order
+
+
+def _state_error(entry: OutboxEntry, why: str) -> PosError:
+    from pos.errors import RuleError
+
+    return RuleError(message=f"Outbox entry {entry.id} ({entry.number} → {entry.target}) {why}.",
+                     field="outbox")

@@ -141,6 +141,7 @@ class Backend(ABC):
     @classmethod
     def build_cli(cls, parser: argparse.ArgumentParser) -> None:
         """Add this backend's subcommands to `parser` (only called when `cli_help` is set)."""
+        return None
 
     def run_cli(self, args: argparse.Namespace) -> int:
         raise self._unsupported("run commands")

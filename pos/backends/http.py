@@ -44,8 +44,8 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        from email.utils import parsedate_to_datetime
         from datetime import UTC, datetime
+        from email.utils import parsedate_to_datetime
 
         try:
             return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
@@ -110,7 +110,7 @@ class HttpClient:
                                  hint="pos waits and retries.",
                                  retry_after=retry_after_seconds(response), status=429)
         if status >= 500:
-            if idempotent or status in (502, 503) and not response.content:
+            if idempotent or (status in (502, 503) and not response.content):
                 raise TransientError(message=f"{self.store} had a server error ({status}).",
                                      hint="It will be tried again.", status=status)
             raise OutcomeUnknown(

@@ -9,6 +9,7 @@ one `synchronous=FULL` transaction.
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -118,7 +119,7 @@ class OrderStore:
         return self.db.execute("SELECT 1 FROM orders WHERE number = ?", [number]).fetchone() is not None
 
     def list(self, *, limit: int = 100, search: str = "", status: str | None = None,
-             since: str | None = None) -> list[Order]:
+             since: str | None = None) -> builtins.list[Order]:
         sql = "SELECT data FROM orders WHERE 1=1"
         params: list[object] = []
         if status:
@@ -140,7 +141,7 @@ class OrderStore:
         return {r[0]: r[1] for r in self.db.execute(
             "SELECT status, count(*) FROM orders GROUP BY status")}
 
-    def events(self, number: str) -> list[tuple[str, str, str]]:
+    def events(self, number: str) -> builtins.list[tuple[str, str, str]]:
         return [tuple(r) for r in self.db.execute(
             "SELECT at, kind, detail FROM events WHERE number = ? ORDER BY id", [number])]
 

@@ -1,0 +1,1 @@
+"""Subcommands of `pos` that grew beyond a few lines, one module per group."""

@@ -1,0 +1,170 @@
+"""The sync engine under faults: each outcome is placed once, queued, or a clear error."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pos.backends.base import BackendSettings, PlacedOrder, UnsupportedError
+from pos.backends.local import LocalBackend
+from pos.config import load_settings
+from pos.errors import OutcomeUnknown, PermanentError, StorageError, TransientError
+from pos.models import Order, OrderStatus
+from pos.session import PosSession, open_session
+from pos.sync import OutboxActions
+
+
+class FlakyBackend(LocalBackend):
+    """The demo store with a plan of faults for place_order (and optionally no reconcile)."""
+
+    def __init__(self, settings: BackendSettings, context: object) -> None:
+        super().__init__(settings, context)  # type: ignore[arg-type]
+        self.plan: list[str] = []
+        self.calls = 0
+        self.can_reconcile = True
+
+    def place_order(self, order: Order) -> PlacedOrder:
+        self.calls += 1
+        fault = self.plan.pop(0) if self.plan else ""
+        if fault == "down":
+            raise TransientError(message="connection refused")
+        if fault == "lost":
+            super().place_order(order)
+            raise OutcomeUnknown(message="timed out after sending")
+        if fault == "refuse":
+            raise PermanentError(message="Price changed on the store")
+        return super().place_order(order)
+
+    def find_order(self, order: Order) -> PlacedOrder | None:
+        if not self.can_reconcile:
+            raise UnsupportedError(message="cannot look up")
+        return super().find_order(order)
+
+
+@pytest.fixture
+def flaky(data_dir: Path) -> Iterator[tuple[PosSession, FlakyBackend]]:
+    session = open_session(data_dir, "local", load_settings())
+    session.backend.close()
+    backend = FlakyBackend(session.backend.settings, session.backend.context)
+    session._backends["local"] = backend
+    yield session, backend
+    session.close()
+
+
+def sell(session: PosSession, code: str = "MUG") -> Order:
+    co = session.checkout
+    co.scan(code)
+    co.take_payment("cash")
+    return co.place()
+
+
+def store_orders(backend: FlakyBackend) -> list[str]:
+    return [r[0] for r in backend.db.execute("SELECT number FROM demo_orders")]
+
+
+def test_store_down_queues_then_places_once(flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, backend = flaky
+    backend.plan = ["down"]
+    order = sell(session)
+    assert order.status is OrderStatus.QUEUED and "connection refused" in order.last_error
+    assert session.ledger.outbox.pending_count() == 1
+    report = session.sync.flush(now=float("inf"))
+    assert report.placed == [order.number]
+    assert store_orders(backend) == [order.number]
+    assert session.ledger.orders.get(order.number).status is OrderStatus.PLACED
+
+
+def test_lost_answer_is_reconciled_not_resent(flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, backend = flaky
+    backend.plan = ["lost"]
+    order = sell(session)
+    assert order.status is OrderStatus.UNKNOWN
+    calls = backend.calls
+    session.sync.flush(now=float("inf"))
+    assert backend.calls == calls  # found by reconciliation: place_order not called again
+    assert session.ledger.orders.get(order.number).status is OrderStatus.PLACED
+    assert store_orders(backend) == [order.number]
+
+
+def test_unknown_without_reconcile_waits_for_a_person(
+        flaky: tuple[PosSession, FlakyBackend], capsys: pytest.CaptureFixture[str]) -> None:
+    session, backend = flaky
+    backend.plan = ["lost"]
+    order = sell(session)
+    backend.can_reconcile = False  # a store whose API cannot look orders up
+    session.sync.flush(now=float("inf"))
+    assert session.ledger.orders.get(order.number).status is OrderStatus.UNKNOWN
+    assert store_orders(backend) == [order.number]  # still once: never re-sent blindly
+    entry = session.ledger.outbox.for_order(order.number)[0]
+    actions = OutboxActions(session.sync)
+    with pytest.raises(Exception, match="resolve it first"):
+        actions.cancel(entry.id, "customer left")
+    resolved = actions.resolve(entry.id, remote_id="1")
+    assert resolved.status is OrderStatus.PLACED and resolved.remote_id == "1"
+
+
+def test_refused_sale_fails_visibly_and_can_be_cancelled(
+        flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, backend = flaky
+    backend.plan = ["refuse", "refuse"]
+    order = sell(session)
+    assert order.status is OrderStatus.FAILED and "Price changed" in order.last_error
+    entry = session.ledger.outbox.for_order(order.number)[0]
+    assert entry.state == "failed" and "Price changed" in entry.last_error
+    actions = OutboxActions(session.sync)
+    assert actions.retry(entry.id).status is OrderStatus.FAILED
+    canceled = actions.cancel(entry.id, "customer paid back in cash")
+    assert canceled.status is OrderStatus.CANCELED
+    assert store_orders(backend) == []
+    assert session.ledger.outbox.open_entries() == []
+
+
+def test_circuit_breaker_one_try_per_pass_when_down(
+        flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, backend = flaky
+    backend.plan = ["down"] * 3
+    numbers = [sell(session).number for _ in range(3)]
+    assert backend.calls == 3
+    backend.plan = ["down"] * 10
+    session.sync.flush(now=float("inf"))
+    assert backend.calls == 4  # the first failure opened the circuit for this pass
+    backend.plan = []
+    report = session.sync.flush(now=float("inf"))
+    assert sorted(report.placed) == sorted(numbers)
+    assert sorted(store_orders(backend)) == sorted(numbers)
+
+
+def test_every_sync_attempt_is_logged(flaky: tuple[PosSession, FlakyBackend],
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    session, backend = flaky
+    backend.plan = ["down"]
+    with caplog.at_level(logging.INFO, logger="pos.sync"):
+        order = sell(session)
+        session.sync.flush(now=float("inf"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "pos.sync"]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"sync {order.number} place→local attempt 1: queued")
+    assert lines[1].startswith(f"sync {order.number} place→local attempt 2: done")
+
+
+def test_full_disk_keeps_the_sale_in_the_cart(session: PosSession) -> None:
+    co = session.checkout
+    co.scan("2*MUG")
+    co.take_payment("cash")
+    db: sqlite3.Connection = session.ledger.db.conn
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count={pages}")  # the disk is now full for this database
+    db.execute("CREATE TEMP TABLE t(x)")
+    with pytest.raises(StorageError, match="full"):
+        for _ in range(200):  # fill the last free pages, then place
+            co.set_comment("x" * 4000)
+            co.place()
+    assert [ln.sku for ln in co.cart.lines] == ["MUG"]  # the sale is intact in memory
+    db.execute(f"PRAGMA max_page_count={pages * 100}")  # space freed
+    order = co.place()
+    assert order.status is OrderStatus.PLACED
+    assert len(session.ledger.orders.list()) == 1
