@@ -382,3 +382,18 @@ def test_emulator_session_survives_order_add(emu) -> None:  # type: ignore[no-un
     call("cart/add", product_id="40", quantity="1")
     titles = [t["title"] for t in call("cart/products")["totals"]]
     assert "Coupon (2222)" in titles
+
+
+def test_sell_voucher_only_order(emu, oc: OpenCartBackend) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from pos.models import Order
+
+    sold = SoldVoucher(key="v1", from_name="Shop", to_name="Kim", amount=Decimal("25"))
+    q = oc.quote(cart(sold_vouchers=(sold,)))
+    assert q.totals.total == Decimal("25.00")
+    assert "api/shipping/address" not in emu.calls  # a voucher needs no shipping
+    order = Order(number="T1-000010", lane="T1", created_at=datetime.now(UTC),
+                  sold_vouchers=(sold,))
+    assert oc.place_order(order).remote_id == "1"
+    assert emu.orders[1]["payment_code"] == "bank_transfer"  # cod needs a shippable cart

@@ -266,3 +266,13 @@ def test_second_sale_does_not_inherit_coupon(shop, tmp_path, capsys) -> None:  #
     _, second = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
     assert first["total"] == "90.90" and second["total"] == "101.00"
     assert emu.orders[1]["total"] == "90.9000" and emu.orders[2]["total"] == "101.0000"
+
+
+def test_fully_paid_by_gift_voucher_uses_free_checkout(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}],
+                                                "vouchers": ["GIFT200"]})
+    assert rc == 0 and order["status"] == "placed", order
+    assert order["total"] == "0.00"
+    assert emu.orders[1]["payment_code"] == "free_checkout"
+    assert emu.vouchers["GIFT200"] == 99  # booked by the store at order/add
