@@ -276,3 +276,26 @@ def test_fully_paid_by_gift_voucher_uses_free_checkout(shop, tmp_path, capsys) -
     assert order["total"] == "0.00"
     assert emu.orders[1]["payment_code"] == "free_checkout"
     assert emu.vouchers["GIFT200"] == 99  # booked by the store at order/add
+
+
+def test_real_http_on_loopback(tmp_path, config_file, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.emulators.serve import serve_in_thread
+
+    emu = make_emulator()
+    server, url = serve_in_thread(emu.handle)
+    try:
+        config_file.write_text(
+            f'[profiles.shop]\nbackend = "opencart"\nbase_url = "{url}"\nkey = "{KEY}"\n'
+            'allow_http = true\n', encoding="utf-8")
+        csv = tmp_path / "catalog.csv"
+        csv.write_text(CATALOG, encoding="utf-8")
+        assert main(["--profile", "shop", "catalog", "import", str(csv)]) == 0
+        path = tmp_path / "sale.json"
+        path.write_text(json.dumps({"items": [{"code": "CANON", "options": {"226": "15"}}]}))
+        capsys.readouterr()
+        assert main(["--profile", "shop", "checkout", str(path), "--json"]) == 0
+        order = json.loads(capsys.readouterr().out)
+        assert order["status"] == "placed" and order["total"] == "80.00"
+        assert len(emu.orders) == 1
+    finally:
+        server.shutdown()
