@@ -397,3 +397,27 @@ def test_sell_voucher_only_order(emu, oc: OpenCartBackend) -> None:  # type: ign
                   sold_vouchers=(sold,))
     assert oc.place_order(order).remote_id == "1"
     assert emu.orders[1]["payment_code"] == "bank_transfer"  # cod needs a shippable cart
+
+
+def test_php_fatal_error_page_is_clear(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    def fatal(request: httpx.Request) -> httpx.Response:
+        if "api/cart/add" in str(request.url):
+            return httpx.Response(200, headers={"Content-Type": "text/html; charset=UTF-8"},
+                                  text="<b>Fatal error</b>: Uncaught TypeError: x in /var/www")
+        return emu.handle(request)
+
+    oc = backend(emu, data_dir, transport=httpx.MockTransport(fatal))
+    with pytest.raises(PermanentError, match=r"crashed on api/cart/add \(PHP fatal error\)"):
+        oc.quote(cart(line("40")))
+
+
+def test_refused_placement_forgets_its_hint(oc: OpenCartBackend) -> None:
+    from datetime import UTC, datetime
+
+    from pos.models import Order
+
+    order = Order(number="T1-000011", lane="T1", created_at=datetime.now(UTC),
+                  lines=(line("49"),))
+    with pytest.raises(RuleError):
+        oc.place_order(order)
+    assert order.number not in oc._state().get("pending", {})

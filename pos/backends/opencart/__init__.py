@@ -29,7 +29,7 @@ from pos.backends.base import (
 from pos.backends.http import HttpClient, check_base_url
 from pos.backends.opencart.api import OpenCartApi, SessionExpired, messages, text
 from pos.backends.opencart.replay import Replay, order_cart
-from pos.errors import AuthError, NotFoundError, PermanentError, RuleError
+from pos.errors import AuthError, InputError, NotFoundError, PermanentError, RuleError
 from pos.models import Cart, Customer, Order, PaymentMethod, Quote, ShippingMethod
 from pos.money import to_decimal
 
@@ -168,7 +168,14 @@ class OpenCartBackend(Backend):
         state = self._state()
         state.setdefault("pending", {})[order.number] = int(state.get("last_order_id", 0))
         self._save_state(state)
-        order_id = self._session(lambda api: Replay(self, api, order_cart(order)).place(order))
+        try:
+            order_id = self._session(
+                lambda api: Replay(self, api, order_cart(order)).place(order))
+        except (RuleError, AuthError, InputError):  # refused: certainly not created
+            state = self._state()
+            state.get("pending", {}).pop(order.number, None)
+            self._save_state(state)
+            raise
         self._seen(order_id)
         state = self._state()
         state.get("pending", {}).pop(order.number, None)
