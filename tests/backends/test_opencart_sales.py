@@ -299,3 +299,15 @@ def test_real_http_on_loopback(tmp_path, config_file, capsys) -> None:  # type: 
         assert len(emu.orders) == 1
     finally:
         server.shutdown()
+
+
+def test_cli_order_and_login(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    _emu, faults = shop
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert main(["--profile", "shop", "opencart", "order", "1"],
+                transports={"shop": faults}) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["number"] == order["number"] and shown["total"] == "101.0000"
+    assert main(["--profile", "shop", "opencart", "login"], transports={"shop": faults}) == 0
+    out = capsys.readouterr().out
+    assert "logged in as Default" in out and KEY not in out

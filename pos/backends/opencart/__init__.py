@@ -307,6 +307,9 @@ class OpenCartBackend(Backend):
         sub = parser.add_subparsers(dest="oc_command", required=True)
         p = sub.add_parser("zones", help="list a country's zones and their zone_id")
         p.add_argument("country", help="ISO code, e.g. US")
+        p = sub.add_parser("order", help="read an order back (order/info)")
+        p.add_argument("order_id")
+        sub.add_parser("login", help="check the API key and IP (opens a session)")
 
     def run_cli(self, args: Any) -> int:
         from pos.geo import country
@@ -317,6 +320,16 @@ class OpenCartBackend(Backend):
                 raise NotFoundError(message=f"Unknown country {args.country!r}.")
             for zone in self.zones(found.id):
                 print(f"{zone['zone_id']:>6} {zone['code']:<6} {zone['name']}")
+            return 0
+        if args.oc_command == "order":
+            remote = self.get_order(args.order_id)
+            print(json.dumps({"order_id": remote.remote_id, "number": remote.number,
+                              "status": remote.status, "total": str(remote.total),
+                              "currency": remote.currency, "customer": remote.customer,
+                              "comment": text(remote.raw.get("comment"))}, indent=2))
+            return 0
+        if args.oc_command == "login":
+            print(self.info().detail)
             return 0
         return 2
 
