@@ -8,6 +8,7 @@ replays the whole cart. The session API cannot list products or search customers
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -29,7 +30,14 @@ from pos.backends.base import (
 from pos.backends.http import HttpClient, check_base_url
 from pos.backends.opencart.api import OpenCartApi, SessionExpired, messages, text
 from pos.backends.opencart.replay import Replay, order_cart
-from pos.errors import AuthError, InputError, NotFoundError, PermanentError, RuleError
+from pos.errors import (
+    AuthError,
+    InputError,
+    NotFoundError,
+    PermanentError,
+    PosError,
+    RuleError,
+)
 from pos.models import Cart, Customer, Order, PaymentMethod, Quote, ShippingMethod
 from pos.money import to_decimal
 
@@ -111,7 +119,7 @@ class OpenCartBackend(Backend):
 
     def _seen(self, order_id: int) -> None:
         state = self._state()
-        if order_id > int(state.get("last_order_id", 0)):
+        if order_id > int(state.get("last_order_id", 0)) or "last_order_id" not in state:
             state["last_order_id"] = order_id
             self._save_state(state)
 
@@ -164,8 +172,27 @@ class OpenCartBackend(Backend):
 
     # --- orders ------------------------------------------------------------------------------
 
+    def _probe_tail(self) -> int:
+        """The newest order id, by exponential then binary search over `order/info`.
+
+        Deleted orders can make it stop short; a lower hint only makes a scan longer.
+        """
+        def exists(order_id: int) -> bool:
+            return self._info(str(order_id)) is not None
+
+        lo, hi = 0, 1
+        while hi < 2**31 and exists(hi):
+            lo, hi = hi, hi * 2
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if exists(mid) else (lo, mid)
+        return lo
+
     def place_order(self, order: Order) -> PlacedOrder:
         state = self._state()
+        if "last_order_id" not in state:  # first sale from this data dir: find the tail once
+            with contextlib.suppress(PosError):
+                state["last_order_id"] = self._probe_tail()
         state.setdefault("pending", {})[order.number] = int(state.get("last_order_id", 0))
         self._save_state(state)
         try:
