@@ -421,3 +421,31 @@ def test_refused_placement_forgets_its_hint(oc: OpenCartBackend) -> None:
     with pytest.raises(RuleError):
         oc.place_order(order)
     assert order.number not in oc._state().get("pending", {})
+
+
+@pytest.mark.parametrize("route", ["api/shipping/address", "api/payment/methods",
+                                   "api/cart/products"])
+def test_session_data_expiry_before_a_step_replays(emu, data_dir: Path, route: str) -> None:  # type: ignore[no-untyped-def]
+    done = {"once": False}
+
+    def gc(request: httpx.Request) -> httpx.Response:
+        if route in str(request.url) and not done["once"]:
+            done["once"] = True
+            emu.expire_session_data()  # token still known, session empty: [] or permission
+        return emu.handle(request)
+
+    oc = backend(emu, data_dir, transport=httpx.MockTransport(gc))
+    q = oc.quote(cart(line("40")))
+    assert q.totals.total == Decimal("101.00")
+    assert emu.calls.count("api/login") == 2
+
+
+def test_ip_removed_after_login(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    def move(request: httpx.Request) -> httpx.Response:
+        if "api/customer" in str(request.url):
+            emu.client_ip = "10.0.0.9"  # every call re-checks the IP: permission error
+        return emu.handle(request)
+
+    oc = backend(emu, data_dir, transport=httpx.MockTransport(move))
+    with pytest.raises(AuthError, match=r"IP 10\.0\.0\.9 is not allowed"):
+        oc.quote(cart(line("40")))

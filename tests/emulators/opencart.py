@@ -127,6 +127,11 @@ class OpenCartEmulator:
         """Every live token is deleted (the 1-hour api_session clean-up)."""
         self.sessions.clear()
 
+    def expire_session_data(self) -> None:
+        """Tokens stay, their session data is gone (PHP's 24-minute gc): `api_id` missing."""
+        for token in self.sessions:
+            self.sessions[token] = {"customer_id": 0, "carts": {}, "currency": "USD"}
+
     # --- HTTP --------------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -185,11 +190,19 @@ class OpenCartEmulator:
             return {"error": {"ip": f"Warning: Your IP {self.client_ip} is not allowed to "
                                     "access this API!", "key": "Warning: Incorrect API Key!"}}
         token = secrets.token_hex(13)
-        self.sessions[token] = {"customer_id": 0, "carts": {}, "currency": "USD"}
+        self.sessions[token] = {"api_id": user.key, "customer_id": 0, "carts": {},
+                                "currency": "USD"}
         return {"success": "Success: API session successfully started!", "api_token": token}
 
     def _session(self, token: str) -> dict[str, Any] | None:
-        return self.sessions.get(token) if token else None
+        """The session of a token that is live, of an enabled user, from an allowed IP."""
+        s = self.sessions.get(token) if token else None
+        if s is None or "api_id" not in s:
+            return None
+        user = next((u for u in self.users.values() if u.key == s["api_id"]), None)
+        if user is None or not user.status or self.client_ip not in user.ips:
+            return None
+        return s
 
     # --- cart model --------------------------------------------------------------------------
 
