@@ -449,3 +449,31 @@ def test_ip_removed_after_login(emu, data_dir: Path) -> None:  # type: ignore[no
     oc = backend(emu, data_dir, transport=httpx.MockTransport(move))
     with pytest.raises(AuthError, match=r"IP 10\.0\.0\.9 is not allowed"):
         oc.quote(cart(line("40")))
+
+
+def test_emulator_cart_edit_remove_clear_methods(emu) -> None:  # type: ignore[no-untyped-def]
+    url = "https://shop.test/index.php?route=api/"
+    token = emu.handle(httpx.Request("POST", url + "login", data={"key": "test-key"})).json()[
+        "api_token"]
+
+    def call(route: str, **data: str) -> httpx.Response:
+        return emu.handle(httpx.Request("POST", f"{url}{route}&api_token={token}", data=data))
+
+    call("cart/add", product_id="40", quantity="1")
+    call("cart/add", product_id="40", quantity="2")  # added to the same line
+    products = call("cart/products").json()["products"]
+    assert [p["quantity"] for p in products] == ["3"]
+    assert products[0]["price"] == "$123.20"  # UK tax before any address
+    key = products[0]["cart_id"]
+    addr = {"firstname": "A", "lastname": "B", "address_1": "1 Main", "city": "NYC",
+            "country_id": "223", "zone_id": "3655"}
+    call("shipping/address", **addr)
+    call("shipping/methods")
+    assert call("shipping/method", shipping_method="flat.flat").json()["success"]
+    assert call("cart/edit", key=key, quantity="1").json()["success"]
+    assert "No Shipping options" in call("shipping/method",
+                                         shipping_method="flat.flat").json()["error"]
+    assert call("cart/edit").text.startswith("<br />")  # leaked PHP warnings
+    assert call("cart/remove").json() == []
+    assert call("cart/remove", key=key).json()["success"]
+    assert call("cart/products").json()["products"] == []

@@ -372,6 +372,31 @@ class OpenCartEmulator:
                     "payment_methods")
         return {"success": "Success: You have modified your shopping cart!"}
 
+    def r_cart_edit(self, s: dict[str, Any], post: dict[str, Any], q: Any) -> Any:
+        prefix = "".join(warning(k, "cart") for k in ("key", "quantity") if k not in post)
+        qty = int(post.get("quantity") or 0)
+        rows = self._cart(s)
+        for r in list(rows):
+            if str(r["cart_id"]) == post.get("key"):
+                if qty > 0:
+                    r["quantity"] = qty
+                else:
+                    rows.remove(r)
+        self._clear(s, "shipping_method", "shipping_methods", "payment_method",
+                    "payment_methods", "reward")
+        body = {"success": "Success: You have modified your shopping cart!"}
+        return (prefix, body) if prefix else body
+
+    def r_cart_remove(self, s: dict[str, Any], post: dict[str, Any], q: Any) -> Any:
+        if "key" not in post:
+            return []
+        rows = self._cart(s)
+        rows[:] = [r for r in rows if str(r["cart_id"]) != post["key"]]
+        s["sold"] = [v for v in s.get("sold", []) if v["code"] != post["key"]]
+        self._clear(s, "shipping_method", "shipping_methods", "payment_method",
+                    "payment_methods", "reward")
+        return {"success": "Success: You have modified your shopping cart!"}
+
     def _row(self, pid: int, qty: int, option: dict[str, Any]) -> dict[str, Any]:
         self.next_cart_id += 1
         return {"cart_id": self.next_cart_id, "product_id": pid, "quantity": qty,
