@@ -20,6 +20,9 @@ def sync_catalog(backend: Backend, catalog: Catalog, filters: Mapping[str, str] 
     classes = backend.tax_classes()
     if classes:
         catalog.set_tax_classes(classes)
+    categories = getattr(backend, "categories", None)  # optional: (id, name, parent_id) rows
+    if callable(categories):
+        catalog.set_categories(categories())
     done = 0
     for page in backend.iter_catalog(filters):
         done += catalog.upsert(page)

@@ -137,7 +137,13 @@ class Checkout:
         return self.catalog.search(text, limit)
 
     def scan(self, text: str) -> CartLine:
-        """What the cart input does on Enter: `CODE` or `3*CODE`."""
+        """What the cart input does on Enter: `CODE` or `3*CODE`.
+
+        A text that is itself a known code wins over the quantity syntax (a backend's random
+        product id such as `3xK9...` is not "3 × K9...")."""
+        whole = text.strip()
+        if whole and self.catalog.lookup(whole) is not None:
+            return self.add(whole, 1)
         quantity, code = parse_scan(text)
         if not code:
             raise InputError(message="Nothing to add.", hint="Scan or type a code.")
@@ -226,6 +232,20 @@ class Checkout:
             self._check_stock(product, lines)
         self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
 
+    def override_price(self, key: str, unit_price: object, reason: str) -> None:
+        """Change a line's unit price (damaged item, price match): a reason is required."""
+        if not reason.strip():
+            raise InputError(message="A price override needs a reason.",
+                             hint="e.g. 'damaged box' or 'price match'.")
+        price = round_money(to_decimal(unit_price, "price"), self.currency)
+        if price < 0:
+            raise InputError(message="A price cannot be negative.")
+        self._line(key)
+        lines = tuple(ln.model_copy(update={"unit_price": price,
+                                            "price_override_reason": reason.strip()})
+                      if ln.key == key else ln for ln in self.cart.lines)
+        self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
+
     def remove(self, key: str) -> None:
         self._line(key)
         lines = tuple(ln for ln in self.cart.lines if ln.key != key)
@@ -242,10 +262,12 @@ class Checkout:
         """A changed cart may change what shipping costs and which payments are allowed."""
         if not cart.payments:
             return cart
+        self._no_pending()  # the customer may be paying the old total right now
         return cart.model_copy(update={"payments": ()})
 
     def void(self) -> None:
         """Throw the cart away (after the cashier confirmed) and start a fresh one."""
+        self._no_pending()  # the customer could still pay it: cancel the link first
         if self.persist:
             self.ledger.carts.delete(self.cart.id)
         self._commit(self._new_cart(), validate=False)
@@ -297,6 +319,7 @@ class Checkout:
         sold = SoldVoucher(key=uuid.uuid4().hex[:12], from_name=from_name or self.cashier or "Shop",
                            to_name=to_name.strip(), to_email=to_email, message=message,
                            amount=value)
+        self._no_pending()
         self._commit(self.cart.model_copy(update={
             "sold_vouchers": (*self.cart.sold_vouchers, sold), "payments": ()}))
         return sold
@@ -368,6 +391,7 @@ class Checkout:
                      reference: str = "") -> Payment:
         """Record a tender. Cash: `tendered` (None = exact cash) → change. Others: the amount."""
         method = self._method(code)
+        self._no_pending()
         remaining = self.remaining()
         if remaining <= 0 and method.kind != "free":
             raise RuleError(message="Nothing is left to pay.", field="payment_method")
@@ -398,6 +422,56 @@ class Checkout:
             "payments": (*self.cart.payments, payment), "payment_method": method}),
             validate=False)
         return payment
+
+    # --- pending payments (payment links, invoices) -------------------------------------------
+
+    def _no_pending(self) -> None:
+        pending = self.pending_payment()
+        if pending is not None:
+            raise RuleError(message=f"A {pending.title or pending.method} payment "
+                                    f"({pending.reference}) is still waiting.",
+                            hint="Wait for it, or cancel it first.", field="payment_method")
+
+    def pending_payment(self) -> Payment | None:
+        """The payment link the customer has not paid yet (after a restart too)."""
+        return next((p for p in self.cart.payments if p.status == "pending"), None)
+
+    def draft_order(self) -> Order:
+        """The sale as an order under its reserved number, not recorded (for a payment link)."""
+        return self._order(self.reserve_number())
+
+    def add_pending_payment(self, code: str, reference: str, *, url: str = "",
+                            amount: object = None) -> Payment:
+        """Store a payment link/invoice in the cart *before* waiting for it, so a restart
+        finds it and resumes the wait. At most one payment is pending at a time."""
+        method = self._method(code)
+        self._no_pending()
+        remaining = self.remaining()
+        pay = remaining if amount is None else round_money(to_decimal(amount, "amount"),
+                                                           self.currency)
+        if pay <= 0 or pay > remaining:
+            raise RuleError(message="Nothing is left to pay." if remaining <= 0 else
+                            f"{format_money(pay, self.currency)} is more than the "
+                            f"{format_money(remaining, self.currency)} left to pay.",
+                            field="payment_method")
+        payment = Payment(method=method.code, title=method.title, kind=method.kind,
+                          amount=pay, reference=reference, url=url, status="pending")
+        self._commit(self.cart.model_copy(update={
+            "payments": (*self.cart.payments, payment), "payment_method": method}),
+            validate=False)
+        return payment
+
+    def settle_payment(self, reference: str, paid: bool) -> Payment | None:
+        """The pending payment `reference` was paid (kept, status paid) or not (removed)."""
+        pending = next((p for p in self.cart.payments
+                        if p.status == "pending" and p.reference == reference), None)
+        if pending is None:
+            return None
+        settled = pending.model_copy(update={"status": "paid"})
+        payments = tuple(settled if p is pending else p for p in self.cart.payments
+                         if paid or p is not pending)
+        self._commit(self.cart.model_copy(update={"payments": payments}), validate=False)
+        return settled if paid else None
 
     def cancel_payments(self) -> None:
         self._commit(self.cart.model_copy(update={"payments": ()}), validate=False)

@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = config.add_parser("path", help="print where the config file is")
     p = config.add_parser("show", help="print the settings in effect (secrets masked)")
     p.add_argument("--json", action="store_true")
+    p = config.add_parser("set", help="set a value, e.g. `lane L2` or `profiles.shop.base_url URL`"
+                          " (the file is written 0600)")
+    p.add_argument("key")
+    p.add_argument("value", nargs="?", help="omitted: asked without echo (for secrets)")
 
     p = sub.add_parser("doctor", help="check config, data dir and backend; exit 0 if healthy")
     _add_common(p)
@@ -235,7 +239,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _tui(args: argparse.Namespace) -> int:
+    from pos.store.locks import lane_lock
+
     session = _session(args)
+    lock = lane_lock(session.data_dir, session.lane)  # one counter per lane and data dir
     try:
         from screens.app import run_app  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # pragma: no cover - screens ship with the package
@@ -245,6 +252,7 @@ def _tui(args: argparse.Namespace) -> int:
         return int(run_app(session))
     finally:
         session.close()
+        lock.release()
 
 
 def _checkout(session: Any, args: argparse.Namespace) -> int:
@@ -378,10 +386,24 @@ def _sync(session: Any, args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from pos.config import config_path, load_settings
+    from pos.config import SECRET_KEY_PATTERN, config_path, load_settings
 
     if args.config_command == "path":
         print(config_path())
+        return 0
+    if args.config_command == "set":
+        from pos.config import set_value
+
+        value: object = args.value
+        if value is None:
+            import getpass
+
+            value = getpass.getpass(f"{args.key}: ")
+        elif args.value in ("true", "false"):
+            value = args.value == "true"
+        set_value(config_path(), args.key, value)
+        shown = "********" if SECRET_KEY_PATTERN.search(args.key) else value
+        print(f"{args.key} = {shown}  ({config_path()})")
         return 0
     settings = load_settings()
     if getattr(args, "json", False):

@@ -228,3 +228,33 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(tmp, path)
+
+
+def set_value(path: Path, dotted_key: str, value: object) -> None:
+    """Set `lane`, `profiles.shop.key` ... in the config file, keeping the rest; file made 0600.
+
+    The file is re-validated before it is replaced, so a bad value never lands on disk.
+    """
+    import tomli_w
+
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise _toml_error(path, exc) from None
+    parts = dotted_key.split(".")
+    table = data
+    for part in parts[:-1]:
+        child = table.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(message=f"{dotted_key}: {part} is not a table in {path}.")
+        table = child
+    table[parts[-1]] = value
+    text = tomli_w.dumps(data)
+    try:
+        Settings(**tomllib.loads(text))  # as init values: checked even where env overrides
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(message=f"{dotted_key}: {first['msg']}") from None
+    write_private(path, text)

@@ -6,8 +6,22 @@ import os
 import tempfile
 from pathlib import Path
 
-from pos.config import config_path, default_data_dir, load_settings
+from pos.config import SECRET_KEY_PATTERN, config_path, default_data_dir, load_settings
 from pos.errors import PosError
+
+
+def _check_secrets_file(source: str) -> int:
+    """A config file holding secrets must not be readable by others (0600)."""
+    if not source:
+        return 0
+    path = Path(source)
+    mode = path.stat().st_mode & 0o777
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if mode & 0o077 and SECRET_KEY_PATTERN.search(text):
+        print(f"  FAIL  config permissions: {path} holds secrets and is readable by others "
+              f"({oct(mode)}); run: chmod 600 {path}")
+        return 1
+    return 0
 
 
 def run_doctor(data_dir: Path | None, profile: str | None) -> int:
@@ -39,6 +53,10 @@ def run_doctor(data_dir: Path | None, profile: str | None) -> int:
         bad("data dir", f"{data_dir}: {exc.strerror or exc}")
     profile = profile or settings.default_profile
     ok("lane", settings.lane)
+    problems += _check_secrets_file(settings.source)
+    for name, table in settings.profiles.items():
+        if table.get("verify_tls") is False:
+            print(f"  WARN  profile {name}: TLS certificate checks are OFF (verify_tls = false)")
     try:
         from pos.session import open_session
 

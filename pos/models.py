@@ -182,6 +182,7 @@ class Payment(Model):
     tendered: Decimal | None = None  # cash handed over
     change: Decimal = Decimal("0")
     reference: str = ""  # payment link id, invoice id, card slip ...
+    url: str = ""  # a pending payment link's URL (shown again as a QR code after a restart)
     status: Literal["paid", "pending", "canceled"] = "paid"
 
 

@@ -51,18 +51,6 @@ class SaleCustomer(_Strict):
     telephone: str = ""
 
 
-class SaleAddress(_Strict):
-    firstname: str
-    lastname: str
-    company: str = ""
-    address_1: str
-    address_2: str = ""
-    city: str
-    postcode: str = ""
-    country: str = "US"
-    zone: str = ""
-
-
 class SaleRequest(_Strict):
     items: list[SaleItem] = Field(min_length=1)
     customer: SaleCustomer | None = None
@@ -70,7 +58,7 @@ class SaleRequest(_Strict):
     vouchers: list[str] = Field(default_factory=list)
     reward: int = 0
     store_credit: bool = False
-    shipping_address: SaleAddress | None = None
+    shipping_address: Address | None = None
     shipping_method: str | None = None
     payment_method: str | None = None
     tendered: Decimal | None = None
@@ -112,7 +100,7 @@ def run_sale(checkout: Checkout, sale: SaleRequest) -> Order:
     if sale.store_credit:
         checkout.use_store_credit(True)
     if sale.shipping_address is not None:
-        checkout.set_shipping_address(Address(**sale.shipping_address.model_dump()))
+        checkout.set_shipping_address(sale.shipping_address)
         methods = checkout.quote.shipping_methods
         code = sale.shipping_method or (methods[0].code if methods else "")
         if not code:

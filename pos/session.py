@@ -6,6 +6,7 @@ constructor): no module-level singletons anywhere.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from pos.checkout import Checkout
 from pos.config import Settings, default_data_dir, load_settings
 from pos.store import Catalog, Ledger, catalog_path
 from pos.sync import SyncEngine
+
+log = logging.getLogger("pos")
 
 
 @dataclass
@@ -48,6 +51,8 @@ class PosSession:
                 data_dir=self.data_dir, profile=profile, lane=self.lane, cashier=self.cashier,
                 tax_classes=catalog.tax_classes if catalog else dict,
                 transport=self.transports.get(profile))
+            if table.get("verify_tls") is False:
+                log.warning("profile %s: TLS certificate verification is OFF", profile)
             self._backends[profile] = create_backend(table, context)
         return self._backends[profile]
 

@@ -44,6 +44,7 @@ def connect(path: Path, migrations: Sequence[Migration]) -> sqlite_utils.Databas
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -55,21 +56,30 @@ def connect(path: Path, migrations: Sequence[Migration]) -> sqlite_utils.Databas
 
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(migrations):
-        raise StorageError(
-            message=f"This data was written by a newer pos (schema {version}).",
-            hint="Upgrade pos, or use another --data-dir.",
-        )
-    for number in range(version, len(migrations)):
+    """Run the missing steps, each in its own write transaction.
+
+    The version is re-read *inside* the transaction, so several processes opening a new data dir
+    at once run each step exactly once.
+    """
+    while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(migrations[number]):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(migrations):
+                raise StorageError(
+                    message=f"This data was written by a newer pos (schema {version}).",
+                    hint="Upgrade pos, or use another --data-dir.",
+                )
+            if version == len(migrations):
+                conn.execute("COMMIT")
+                return
+            for statement in _statements(migrations[version]):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={number + 1}")
+            conn.execute(f"PRAGMA user_version={version + 1}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
 

@@ -224,3 +224,16 @@ def test_stock_is_booked_and_place_is_idempotent_on_the_backend(session: PosSess
     again = session.backend.place_order(order)  # a retry of the same sale: no second booking
     assert again.remote_id == order.remote_id
     assert session.catalog.lookup("HEADPHONES").stock == before - 2  # type: ignore[union-attr]
+
+
+def test_price_override_needs_a_reason(session: PosSession) -> None:
+    co = session.checkout
+    line = co.add("MUG")
+    with pytest.raises(InputError, match="needs a reason"):
+        co.override_price(line.key, "5.00", " ")
+    with pytest.raises(InputError, match="not a number"):
+        co.override_price(line.key, "five", "damaged")
+    co.override_price(line.key, "5", "damaged box")
+    assert co.cart.lines[0].unit_price == D("5.00")
+    assert co.cart.lines[0].price_override_reason == "damaged box"
+    assert co.quote.totals.subtotal == D("5.00")

@@ -208,3 +208,16 @@ def test_help_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
             main(args)
         assert exit_.value.code == 0
         assert "usage: pos" in capsys.readouterr().out
+
+
+def test_config_set_writes_0600_and_masks(config_file: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "config", "set", "profiles.shop.backend", "opencart")
+    assert code == 0
+    code, out, _ = run(capsys, "config", "set", "profiles.shop.key", "top-secret-123")
+    assert code == 0 and "top-secret-123" not in out and "********" in out
+    assert config_file.stat().st_mode & 0o777 == 0o600
+    assert 'key = "top-secret-123"' in config_file.read_text()
+    code, _, err = run(capsys, "config", "set", "lane", "bad lane!")
+    assert code == 3 and "lane" in err
+    assert "bad lane" not in config_file.read_text()  # refused values never land on disk
