@@ -202,6 +202,8 @@ def _setup_logging() -> None:
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    for noisy in ("httpx", "httpcore"):  # they log full URLs, and tokens travel in queries
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     root = logging.getLogger("pos")
     if not root.handlers:
         root.addHandler(handler)
