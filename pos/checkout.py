@@ -102,7 +102,9 @@ class Checkout:
 
     def _commit(self, cart: Cart, *, validate: bool = True) -> Cart:
         """Price the new cart (raising if the store refuses) and save it durably."""
-        quote = self._price(cart) if validate else self._estimate(cart)
+        quote = self._price(cart) if validate else (
+            # payments, number, comment: the store's prices stand (no local re-estimate)
+            self.quote if self.quote.remote and cart.id == self.cart.id else self._estimate(cart))
         if self.persist:
             self.ledger.carts.save_active(cart, self.lane)
         self.cart, self.quote = cart, quote

@@ -1,0 +1,327 @@
+"""Full sales through the CLI against the OpenCart emulator, with injected faults."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pos.cli import main
+from pos.config import load_settings
+from pos.session import open_session
+from tests.backends.oc_helpers import CATALOG, KEY
+from tests.emulators.faults import FaultyTransport
+from tests.emulators.opencart import OpenCartEmulator, make_emulator
+
+
+@pytest.fixture
+def shop(tmp_path: Path, config_file: Path) -> tuple[OpenCartEmulator, FaultyTransport]:
+    config_file.write_text(
+        '[profiles.shop]\nbackend = "opencart"\nbase_url = "https://shop.test"\n'
+        f'key = "{KEY}"\n', encoding="utf-8")
+    emu = make_emulator()
+    faults = FaultyTransport(emu.handle, sleep=lambda s: None)
+    csv = tmp_path / "catalog.csv"
+    csv.write_text(CATALOG, encoding="utf-8")
+    assert main(["--profile", "shop", "catalog", "import", str(csv)]) == 0
+    return emu, faults
+
+
+def sell(tmp_path: Path, faults: FaultyTransport, capsys: pytest.CaptureFixture[str],
+         sale: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    path = tmp_path / "sale.json"
+    path.write_text(json.dumps(sale), encoding="utf-8")
+    capsys.readouterr()
+    rc = main(["--profile", "shop", "checkout", str(path), "--json"],
+              transports={"shop": faults})
+    out = capsys.readouterr().out
+    return rc, json.loads(out)
+
+
+def flush(data_dir: Path, faults: FaultyTransport) -> Any:
+    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
+    try:
+        report = session.sync.flush(now=time.time() + 100_000)
+        entries = session.ledger.outbox.open_entries()
+        return report, entries
+    finally:
+        session.close()
+
+
+def test_counter_sale_placed(shop, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    rc, order = sell(tmp_path, faults, capsys, {
+        "items": [{"code": "IPHONE", "quantity": 2},
+                  {"code": "CANON", "options": {"226": "16"}}],
+        "payment_method": "cash", "tendered": "300"})
+    assert rc == 0, order
+    assert order["status"] == "placed" and order["remote_id"] == "1"
+    assert order["total"] == "282.00"
+    assert len(emu.orders) == 1
+    assert order["number"] in emu.orders[1]["comment"]
+
+
+def test_delivery_sale_with_coupon_and_customer(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    rc, order = sell(tmp_path, faults, capsys, {
+        "items": [{"code": "HTC"}], "customer": {"id": "1"}, "coupon": "1111",
+        "reward": 100,
+        "shipping_address": {"firstname": "Jane", "lastname": "Doe", "address_1": "1 Main St",
+                             "city": "New York", "country": "US", "zone": "NY"},
+        "shipping_method": "flat.flat", "payment_method": "cash"})
+    assert rc == 0, order
+    assert order["status"] == "placed"
+    # 100.00 - 50.00 points + 5.00 shipping - 10.00 coupon
+    assert order["total"] == "45.00"
+    assert emu.orders[1]["shipping_code"] == "flat.flat"
+    assert emu.customers[1]["points"] == 900
+
+
+def test_invalid_coupon_refused_nothing_written(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    path = tmp_path / "sale.json"
+    path.write_text(json.dumps({"items": [{"code": "IPHONE"}], "coupon": "BAD"}))
+    rc = main(["--profile", "shop", "checkout", str(path), "--json"],
+              transports={"shop": faults})
+    assert rc != 0
+    assert not emu.orders
+
+
+def test_timeout_after_commit_then_reconcile_once(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    faults.plan("api/order/add", "drop_after_commit")
+    _rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert order["status"] == "unknown"
+    assert len(emu.orders) == 1  # committed, answer lost
+    report, entries = flush(data_dir, faults)
+    assert order["number"] in report.placed
+    assert not entries
+    assert len(emu.orders) == 1  # exactly one order: never placed twice
+
+
+def test_reset_after_commit_reconciles(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    faults.plan("api/order/add", "reset_after_commit")
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert order["status"] == "unknown"
+    report, _ = flush(data_dir, faults)
+    assert order["number"] in report.placed and len(emu.orders) == 1
+
+
+def test_500_at_order_add_not_committed_is_resent(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    faults.plan("api/order/add", "500")
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert order["status"] == "unknown"
+    assert not emu.orders
+    report, _ = flush(data_dir, faults)
+    assert order["number"] in report.placed and len(emu.orders) == 1
+
+
+def test_html_answer_to_order_add_is_unknown_then_resent(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    faults.plan("api/order/add", "html")  # a proxy's page: the store never saw the call
+    _rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert order["status"] == "unknown"
+    assert "HTML" in order["last_error"]
+    report, _ = flush(data_dir, faults)
+    assert order["number"] in report.placed and len(emu.orders) == 1
+
+
+def test_html_answer_to_quote_is_clear_error(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    _emu, faults = shop
+    faults.plan("api/cart/products", "html")
+    path = tmp_path / "sale.json"
+    path.write_text(json.dumps({"items": [{"code": "IPHONE"}]}))
+    rc = main(["--profile", "shop", "checkout", str(path)], transports={"shop": faults})
+    err = capsys.readouterr().err
+    assert rc != 0
+    assert "HTML" in err and "api_token" not in err
+
+
+def test_truncated_order_answer_reconciles(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    faults.plan("api/order/add", "truncated")
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert order["status"] == "unknown"
+    report, _ = flush(data_dir, faults)
+    assert order["number"] in report.placed
+    assert len(emu.orders) == 1  # committed once, found again, never placed twice
+
+
+def test_429_at_order_add_queued_then_placed(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    faults.plan("api/order/add", "429:30")
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert order["status"] == "queued" and not emu.orders
+    report, _ = flush(data_dir, faults)
+    assert order["number"] in report.placed and len(emu.orders) == 1
+
+
+def test_leaked_text_before_json_tolerated(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    _emu, faults = shop
+    faults.plan("api/cart/products", "wrong_content_type", times=20)
+    rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert rc == 0 and order["status"] == "placed"
+
+
+def test_quote_timeout_prices_locally(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    _emu, faults = shop
+    faults.plan("api/cart/products", "timeout_before", times=20)
+    rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert rc == 0 and order["status"] == "placed"
+    assert order["total"] == "101.00"
+
+
+def test_offline_sale_queued_then_replayed(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    faults.plan("", "connect_error", times=200)
+    rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}],
+                                                "payment_method": "cash"})
+    assert rc == 0
+    assert order["status"] == "queued"
+    assert order["total"] == "101.00"  # estimated locally from the catalog
+    faults.planned.clear()
+    report, entries = flush(data_dir, faults)
+    assert order["number"] in report.placed and not entries
+    assert len(emu.orders) == 1
+
+
+def test_offline_replay_refused_out_of_stock(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    faults.plan("", "connect_error", times=200)
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "GALAXY"}]})
+    assert order["status"] == "queued"
+    faults.planned.clear()
+    report, entries = flush(data_dir, faults)
+    assert order["number"] in report.failed
+    assert any("not available" in e.last_error for e in entries)
+    assert not emu.orders
+
+
+def test_expired_session_mid_sale(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    handler = faults.handler
+    state = {"n": 0}
+
+    def expiring(request):  # type: ignore[no-untyped-def]
+        if "api/payment/address" in str(request.url):
+            state["n"] += 1
+            if state["n"] == 3:
+                emu.expire_tokens()
+        return handler(request)
+
+    faults.handler = expiring
+    rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert rc == 0 and order["status"] == "placed"
+    assert len(emu.orders) == 1
+
+
+def test_no_secret_in_output_or_logs(shop, tmp_path, data_dir, capsys, caplog) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    caplog.set_level(logging.DEBUG)
+    faults.plan("api/order/add", "drop_after_commit")
+    faults.plan("api/cart/products", "html")
+    path = tmp_path / "sale.json"
+    path.write_text(json.dumps({"items": [{"code": "IPHONE"}]}))
+    main(["--profile", "shop", "checkout", str(path), "--json"], transports={"shop": faults})
+    main(["--profile", "shop", "checkout", str(path)], transports={"shop": faults})
+    out = capsys.readouterr()
+    tokens = list(emu.sessions)
+    assert tokens
+    texts = [out.out, out.err, caplog.text]
+    for p in (tmp_path / "state").rglob("*"):
+        if p.is_file():
+            texts.append(p.read_text(errors="replace"))
+    for p in data_dir.rglob("*.json"):
+        texts.append(p.read_text())
+    blob = "\n".join(texts)
+    assert KEY not in blob
+    for token in tokens:
+        assert token not in blob
+
+
+def test_first_sale_on_a_store_with_history_reconciles(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    for oid in range(1, 301):  # the web shop's orders before this lane's first sale
+        emu.orders[oid] = {"order_id": str(oid), "comment": "web order", "total": "1.0000"}
+    emu.next_order_id = 301
+    faults.plan("api/order/add", "drop_after_commit")
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert order["status"] == "unknown"
+    report, _ = flush(data_dir, faults)
+    assert order["number"] in report.placed
+    assert len(emu.orders) == 301  # found as #301, never placed twice
+
+
+def test_busy_store_reconcile_leaves_unknown(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    _, first = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert first["remote_id"] == "1"
+    for oid in range(2, 62):  # the web shop took 60 orders since this lane's last sale
+        emu.orders[oid] = {"order_id": str(oid), "comment": "web order", "total": "1.0000"}
+    emu.next_order_id = 62
+    faults.plan("api/order/add", "drop_after_commit")
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert order["status"] == "unknown"
+    report, entries = flush(data_dir, faults)
+    assert order["number"] in report.unknown
+    assert [e.state for e in entries] == ["unknown"]
+    assert len(emu.orders) == 62  # never placed twice
+
+
+def test_second_sale_does_not_inherit_coupon(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    _, first = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}], "coupon": "2222"})
+    _, second = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert first["total"] == "90.90" and second["total"] == "101.00"
+    assert emu.orders[1]["total"] == "90.9000" and emu.orders[2]["total"] == "101.0000"
+
+
+def test_fully_paid_by_gift_voucher_uses_free_checkout(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}],
+                                                "vouchers": ["GIFT200"]})
+    assert rc == 0 and order["status"] == "placed", order
+    assert order["total"] == "0.00"
+    assert emu.orders[1]["payment_code"] == "free_checkout"
+    assert emu.vouchers["GIFT200"] == 99  # booked by the store at order/add
+
+
+def test_real_http_on_loopback(tmp_path, config_file, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.emulators.serve import serve_in_thread
+
+    emu = make_emulator()
+    server, url = serve_in_thread(emu.handle)
+    try:
+        config_file.write_text(
+            f'[profiles.shop]\nbackend = "opencart"\nbase_url = "{url}"\nkey = "{KEY}"\n'
+            'allow_http = true\n', encoding="utf-8")
+        csv = tmp_path / "catalog.csv"
+        csv.write_text(CATALOG, encoding="utf-8")
+        assert main(["--profile", "shop", "catalog", "import", str(csv)]) == 0
+        path = tmp_path / "sale.json"
+        path.write_text(json.dumps({"items": [{"code": "CANON", "options": {"226": "15"}}]}))
+        capsys.readouterr()
+        assert main(["--profile", "shop", "checkout", str(path), "--json"]) == 0
+        order = json.loads(capsys.readouterr().out)
+        assert order["status"] == "placed" and order["total"] == "80.00"
+        assert len(emu.orders) == 1
+    finally:
+        server.shutdown()
+
+
+def test_cli_order_and_login(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    _emu, faults = shop
+    _, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
+    assert main(["--profile", "shop", "opencart", "order", "1"],
+                transports={"shop": faults}) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["number"] == order["number"] and shown["total"] == "101.0000"
+    assert main(["--profile", "shop", "opencart", "login"], transports={"shop": faults}) == 0
+    out = capsys.readouterr().out
+    assert "logged in as Default" in out and KEY not in out
