@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pos.backends.base import Capability, PaymentLink
 from pos.checkout import Checkout, parse_quantity
 from pos.errors import InputError, NotFoundError, RuleError
-from pos.payment_link import finish_link, link_methods, poll_link, start_link_payment
 from pos.models import Address, Customer, Order
+from pos.payment_link import finish_link, link_methods, poll_link, start_link_payment
 
 
 class _Strict(BaseModel):
