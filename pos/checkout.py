@@ -370,7 +370,7 @@ class Checkout:
         if remaining <= 0 and method.kind != "free":
             raise RuleError(message="Nothing is left to pay.", field="payment_method")
         pay = remaining if amount is None else round_money(to_decimal(amount, "amount"))
-        if pay <= 0:
+        if pay <= 0 and method.kind != "free":  # free checkout settles a zero total
             raise InputError(message="The amount must be more than zero.")
         if pay > remaining and method.kind != "cash":
             raise InputError(message=f"{format_money(pay, self.currency)} is more than the "

@@ -72,7 +72,7 @@ class CartScreen(Screen[None]):
         with Horizontal(id="cart-main"):
             with Vertical(id="cart-left"):
                 yield ScanInput(placeholder="Scan a barcode, type a code (3*CODE) or a name",
-                                id="scan")
+                                id="scan", select_on_focus=False)
                 yield OptionList(id="hits")
                 yield Static(id="cart-customer")
                 table: DataTable[str] = DataTable(id="lines", cursor_type="row", zebra_stripes=True)

@@ -35,7 +35,7 @@ class OrdersScreen(PosScreen):
         status = self.query_one("#orders-status", Select).value
         ledger = self.pos.session.ledger
         self.pos.run_io(lambda: ledger.orders.list(
-            search=search, status=None if status is Select.BLANK else str(status)), self.show,
+            search=search, status=None if status is Select.NULL else str(status)), self.show,
             group="orders")
 
     def show(self, orders: list[Order]) -> None:

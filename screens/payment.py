@@ -97,6 +97,8 @@ class PaymentScreen(PosScreen):
         checkout = self.pos.checkout
 
         def job() -> Order | None:
+            if checkout.remaining() <= 0:
+                return checkout.place()  # nothing left to pay (vouchers, points, free)
             if method.kind == "cash":
                 checkout.take_payment(method.code, text)
             else:

@@ -52,7 +52,7 @@ class ShippingScreen(PosScreen):
                     countries().items(), key=lambda kv: kv[1].name)],
                     value=country, allow_blank=False, id="ship-country")
                 yield Select(self._zone_options(country),
-                             value=address.zone if address and address.zone else Select.BLANK,
+                             value=address.zone if address and address.zone else Select.NULL,
                              prompt="Zone / state", id="ship-zone")
         yield Label("Shipping methods (Enter chooses)")
         yield OptionList(id="ship-methods")
@@ -85,7 +85,7 @@ class ShippingScreen(PosScreen):
                   for name, _ in FIELDS}
         zone = self.query_one("#ship-zone", Select).value
         return Address(country=str(self.query_one("#ship-country", Select).value),
-                       zone="" if zone is Select.BLANK else str(zone), **values)
+                       zone="" if zone is Select.NULL else str(zone), **values)
 
     @on(Input.Submitted)
     def action_save(self) -> None:
