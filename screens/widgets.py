@@ -16,7 +16,7 @@ class StatusBar(Static):
     """Profile, online/offline, outbox pending count, lane and cashier (no clock: snapshots)."""
 
     DEFAULT_CSS = """
-    StatusBar { dock: bottom; height: 1; background: $primary-background; color: $text; }
+    StatusBar { dock: top; height: 1; background: $primary-background; color: $text; }
     """
 
     def on_mount(self) -> None:
