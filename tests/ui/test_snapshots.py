@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from pos.session import PosSession
 from screens.app import PosApp
@@ -19,6 +20,14 @@ from tests.ui.conftest import scan, settle
 
 SIZE = (120, 36)
 Snap = Callable[..., bool]
+
+
+async def still(pilot: Pilot[int]) -> None:
+    """No toasts and no blinking cursors: the same picture on every run."""
+    pilot.app.clear_notifications()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 def steps(*keys: str, codes: tuple[str, ...] = ("MUG", "2*HEADPHONES")
@@ -29,8 +38,7 @@ def steps(*keys: str, codes: tuple[str, ...] = ("MUG", "2*HEADPHONES")
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
-        pilot.app.clear_notifications()
-        await pilot.pause()
+        await still(pilot)
 
     return run
 
@@ -66,6 +74,7 @@ def test_payment_link(app: PosApp, snap_compare: Snap) -> None:
         pilot.app.screen.query_one("#methods").focus()
         await pilot.press("down", "enter")
         await settle(pilot)
+        await still(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
 
@@ -92,5 +101,6 @@ def test_receipt(session: PosSession, app: PosApp, snap_compare: Snap,
         app_: Any = pilot.app
         app_.push_screen(ReceiptScreen(order.number, order=order))
         await settle(pilot)
+        await still(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
