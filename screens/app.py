@@ -52,7 +52,7 @@ class PosApp(App[int]):
         self.lock = threading.Lock()
         self.sync_interval = sync_interval
         self.online = True
-        self.pending = session.ledger.outbox.pending_count()
+        self.pending = 0
         self.cart_screen = CartScreen()
         if session.settings.keys:
             self.set_keymap(dict(session.settings.keys))
@@ -61,6 +61,7 @@ class PosApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(self.cart_screen)
+        self.refresh_status()
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
 
@@ -87,7 +88,7 @@ class PosApp(App[int]):
                 return
             if done is not None:
                 self.call_from_thread(done, result)
-            self.call_from_thread(self.refresh_status)
+            self.call_from_thread(self._set_status, *self._read_status())
 
         self.run_worker(job, thread=True, group=group, exit_on_error=False)
 
@@ -99,16 +100,20 @@ class PosApp(App[int]):
     def sync_now(self) -> None:
         """Flush the outbox in the background and show what is left."""
         try:
-            self.session.sync.flush()
+            if self.session.ledger.outbox.pending_count():
+                with self.lock:  # never alongside a sale's own delivery attempt
+                    self.session.sync.flush()
         except PosError as exc:
             log.warning("sync: %s", exc.one_line())
-        pending = self.session.ledger.outbox.pending_count()
-        online = self.session.profile not in self.session.sync.offline_targets
-        self.call_from_thread(self._set_status, pending, online)
+        self.call_from_thread(self._set_status, *self._read_status())
+
+    def _read_status(self) -> tuple[int, bool]:
+        """Outbox count and online state (reads the ledger: call it from a worker)."""
+        return (self.session.ledger.outbox.pending_count(),
+                self.session.profile not in self.session.sync.offline_targets)
 
     def refresh_status(self) -> None:
-        self._set_status(self.session.ledger.outbox.pending_count(),
-                         self.session.profile not in self.session.sync.offline_targets)
+        self.run_io(lambda: None)  # the worker reads the status after running
 
     def _set_status(self, pending: int, online: bool) -> None:
         self.pending, self.online = pending, online
@@ -168,7 +173,9 @@ class PosApp(App[int]):
 
     def action_pay(self) -> None:
         """Straight to payment, asking only for what the sale still needs."""
-        problems = self.checkout.problems()
+        self.run_io(self.checkout.problems, self._pay_with)
+
+    def _pay_with(self, problems: list[str]) -> None:
         blocking = [p for p in problems if "still to pay" not in p]
         if any("empty" in p or "Minimum" in p for p in blocking):
             self.show_error(PosError(title="Cannot pay yet", message=" ".join(blocking),
