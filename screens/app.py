@@ -8,6 +8,7 @@ time is part of the contract, see PERFORMANCE.md).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -49,7 +50,10 @@ class PosApp(App[int]):
         super().__init__()
         self.session = session
         self.checkout = session.checkout
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # one change to the sale (or one sync flush) at a time
+        self._turn = threading.Condition(self.lock)
+        self._tickets = itertools.count()
+        self._serving = 0
         self.sync_interval = sync_interval
         self.online = True
         self.pending = 0
@@ -69,12 +73,19 @@ class PosApp(App[int]):
 
     def run_io(self, fn: Callable[[], T], done: Callable[[T], Any] | None = None, *,
                failed: Callable[[PosError], Any] | None = None, group: str = "io") -> None:
-        """Run `fn` in a thread (holding the checkout lock); `done(result)` back on the UI."""
+        """Run `fn` in a thread, one at a time in call order; `done(result)` back on the UI."""
+
+        ticket = next(self._tickets)
 
         def job() -> None:
             try:
-                with self.lock:
-                    result = fn()
+                with self._turn:  # in call order: fast scans land in the order scanned
+                    self._turn.wait_for(lambda: self._serving == ticket)
+                    try:
+                        result = fn()
+                    finally:
+                        self._serving += 1
+                        self._turn.notify_all()
             except PosError as exc:
                 self.call_from_thread(self.show_error, exc)
                 if failed is not None:
