@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
@@ -40,7 +41,7 @@ class HelpScreen(PosScreen):
                            ("Receipt", ReceiptScreen), ("Parked", ParkedScreen),
                            ("Orders", OrdersScreen), ("Any screen", PosScreen)):
             for binding in cls.BINDINGS:
-                if not hasattr(binding, "id") or not binding.id:
+                if not isinstance(binding, Binding) or not binding.id:
                     continue
                 if where != "Any screen" and binding in PosScreen.BINDINGS:
                     continue
