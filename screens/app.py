@@ -116,6 +116,8 @@ class PosApp(App[int]):
                     self.session.sync.flush()
         except PosError as exc:
             log.warning("sync: %s", exc.one_line())
+        except Exception:  # a sync bug must not take the counter down: log it, keep selling
+            log.exception("sync failed")
         self.call_from_thread(self._set_status, *self._read_status())
 
     def _read_status(self) -> tuple[int, bool]:

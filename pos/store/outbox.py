@@ -42,8 +42,11 @@ class Outbox:
         self.db = db
         self.path = path
 
-    def _rows(self, where: str, params: list[object]) -> list[OutboxEntry]:
+    def _rows(self, where: str, params: list[object], limit: int | None = None
+              ) -> list[OutboxEntry]:
         sql = f"SELECT {_COLS} FROM outbox WHERE {where} ORDER BY id"
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", [*params, limit]
         return [OutboxEntry(*r) for r in self.db.execute(sql, params)]
 
     def get(self, entry_id: int) -> OutboxEntry | None:
@@ -57,8 +60,8 @@ class Outbox:
         """Entries to work on now: queued and due, or left `sending`/`unknown` (reconcile)."""
         now = time.time() if now is None else now
         return self._rows(
-            "(state IN ('queued', 'unknown') AND next_attempt_at <= ?) OR state = 'sending' "
-            "LIMIT ?", [now, limit])
+            "(state IN ('queued', 'unknown') AND next_attempt_at <= ?) OR state = 'sending'",
+            [now], limit)
 
     def open_entries(self) -> list[OutboxEntry]:
         return self._rows("state IN ('queued', 'sending', 'unknown', 'failed')", [])

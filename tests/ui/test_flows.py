@@ -219,3 +219,35 @@ async def test_keys_can_be_remapped(session: PosSession) -> None:
         await pilot.press("ctrl+t")
         await settle(pilot)
         assert isinstance(app.screen, PaymentScreen)
+
+
+class FlakyBackend(LocalBackend):
+    down = True
+
+    def place_order(self, order: Order) -> object:  # type: ignore[override]
+        if self.down:
+            raise TransientError(message="Connection refused.")
+        return super().place_order(order)
+
+
+async def test_background_sync_sends_the_queued_sale(session: PosSession,
+                                                     monkeypatch: object) -> None:
+    import time
+
+    real = session.backend
+    flaky = FlakyBackend(real.settings, real.context)
+    session._backends[session.profile] = flaky
+    app = PosApp(session, sync_interval=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pay_exact_cash(pilot, app)
+        bar = app.screen.query_one(StatusBar)
+        assert "outbox 1" in str(bar.render())
+        flaky.down = False
+        later = time.time() + 3600  # past any back-off
+        monkeypatch.setattr("pos.store.outbox.time.time", lambda: later)  # type: ignore[attr-defined]
+        app.sync_now()
+        await settle(pilot)
+        assert "outbox 0" in str(bar.render())
+        assert "online" in str(bar.render())
+    assert [o.status for o in session.ledger.orders.list()] == [OrderStatus.PLACED]
