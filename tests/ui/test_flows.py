@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from textual.widgets import DataTable, OptionList
+from textual.widgets import DataTable, Input, OptionList
 
 from pos.backends.local import LocalBackend
 from pos.errors import TransientError
@@ -251,3 +251,28 @@ async def test_background_sync_sends_the_queued_sale(session: PosSession,
         assert "outbox 0" in str(bar.render())
         assert "online" in str(bar.render())
     assert [o.status for o in session.ledger.orders.list()] == [OrderStatus.PLACED]
+
+
+async def test_create_customer_then_guest(app: PosApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        await settle(pilot)
+        app.screen.query_one("#new-first").focus()
+        await type_text(pilot, "Ada")
+        await pilot.press("tab")
+        await type_text(pilot, "Lovelace")
+        await pilot.press("f9")
+        await settle(pilot)
+        assert error_titles(app)  # the store wants an e-mail address
+        assert app.checkout.cart.customer is None
+        app.screen.query_one("#new-email", Input).value = "ada@example.com"
+        await pilot.press("f9")
+        await settle(pilot)
+        customer = app.checkout.cart.customer
+        assert customer is not None, [n.message for n in app._notifications]
+        assert (customer.name, customer.guest) == ("Ada Lovelace", False)
+        assert app.screen is app.cart_screen
+        assert "Ada Lovelace" in str(app.cart_screen.query_one("#cart-customer").render())
+        await pilot.press("f2", "f10")
+        await settle(pilot)
+        assert app.checkout.cart.customer is None
