@@ -1,0 +1,211 @@
+"""The counter application: one `PosApp` per session, screens pushed on top of the cart.
+
+All backend and disk work goes through `run_io`, which runs a function in a thread worker while
+holding the checkout lock (one change to the sale at a time, in order) and hands the result or
+the `PosError` back to the UI thread. Screens other than the cart are imported lazily (start-up
+time is part of the contract, see PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from pos.errors import PosError
+from pos.session import PosSession
+from screens.cart import CartScreen
+from screens.widgets import StatusBar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class PosApp(App[int]):
+    """The point-of-sale counter."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "pos"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("f2", "open('customer')", "Customer", id="customer"),
+        Binding("f3", "open('discounts')", "Discounts", id="discounts"),
+        Binding("f4", "open('shipping')", "Shipping", id="shipping"),
+        Binding("f5", "open('payment')", "Payment", id="payment"),
+        Binding("f6", "open('parked')", "Park/recall", id="parked"),
+        Binding("f7", "open('orders')", "Orders", id="orders"),
+        Binding("f12", "pay", "Pay", id="pay"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(self, session: PosSession, *, sync_interval: float = 10.0) -> None:
+        super().__init__()
+        self.session = session
+        self.checkout = session.checkout
+        self.lock = threading.RLock()  # one change to the sale (or one sync flush) at a time
+        self._turn = threading.Condition(self.lock)
+        self._tickets = itertools.count()
+        self._serving = 0
+        self.sync_interval = sync_interval
+        self.online = True
+        self.pending = 0
+        self.cart_screen = CartScreen()
+        if session.settings.keys:
+            self.set_keymap(dict(session.settings.keys))
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(self.cart_screen)
+        self.refresh_status()
+        if self.sync_interval > 0:
+            self.set_interval(self.sync_interval, self.sync_now)
+
+    # --- background work ---------------------------------------------------------------------
+
+    def run_io(self, fn: Callable[[], T], done: Callable[[T], Any] | None = None, *,
+               failed: Callable[[PosError], Any] | None = None, group: str = "io") -> None:
+        """Run `fn` in a thread, one at a time in call order; `done(result)` back on the UI."""
+
+        ticket = next(self._tickets)
+
+        def job() -> None:
+            try:
+                with self._turn:  # in call order: fast scans land in the order scanned
+                    self._turn.wait_for(lambda: self._serving == ticket)
+                    try:
+                        result = fn()
+                    finally:
+                        self._serving += 1
+                        self._turn.notify_all()
+            except PosError as exc:
+                self.call_from_thread(self.show_error, exc)
+                if failed is not None:
+                    self.call_from_thread(failed, exc)
+                return
+            except Exception as exc:  # a bug must not kill the counter mid-sale
+                log.exception("worker failed")
+                self.call_from_thread(self.show_error, PosError(
+                    title="Unexpected error", message=str(exc) or type(exc).__name__,
+                    hint="The sale is saved; see the log file."))
+                return
+            if done is not None:
+                self.call_from_thread(done, result)
+            self.call_from_thread(self._set_status, *self._read_status())
+
+        self.run_worker(job, thread=True, group=group, exit_on_error=False)
+
+    def show_error(self, exc: PosError) -> None:
+        text = f"{exc.message}\n{exc.hint}" if exc.hint else exc.message
+        self.notify(text, title=exc.title, severity="error", timeout=6)
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def sync_now(self) -> None:
+        """Flush the outbox in the background and show what is left."""
+        try:
+            if self.session.ledger.outbox.pending_count():
+                with self.lock:  # never alongside a sale's own delivery attempt
+                    self.session.sync.flush()
+        except PosError as exc:
+            log.warning("sync: %s", exc.one_line())
+        except Exception:  # a sync bug must not take the counter down: log it, keep selling
+            log.exception("sync failed")
+        self.call_from_thread(self._set_status, *self._read_status())
+
+    def _read_status(self) -> tuple[int, bool]:
+        """Outbox count and online state (reads the ledger: call it from a worker)."""
+        return (self.session.ledger.outbox.pending_count(),
+                self.session.profile not in self.session.sync.offline_targets)
+
+    def refresh_status(self) -> None:
+        self.run_io(lambda: None)  # the worker reads the status after running
+
+    def _set_status(self, pending: int, online: bool) -> None:
+        self.pending, self.online = pending, online
+        for bar in self.screen.query(StatusBar):
+            bar.update(self.status_text)
+
+    @property
+    def status_text(self) -> str:
+        s = self.session
+        state = "[green]online[/]" if self.online else "[red]offline[/]"
+        return (f" {s.profile} │ {state} │ outbox {self.pending} │ lane {s.lane} │ "
+                f"cashier {s.cashier or '-'}")
+
+    # --- navigation --------------------------------------------------------------------------
+
+    def make_screen(self, name: str) -> Screen[Any]:
+        """Import a screen on first use (only the cart is loaded at start)."""
+        if name == "customer":
+            from screens.customer import CustomerScreen
+            return CustomerScreen()
+        if name == "discounts":
+            from screens.discounts import DiscountsScreen
+            return DiscountsScreen()
+        if name == "shipping":
+            from screens.shipping import ShippingScreen
+            return ShippingScreen()
+        if name == "payment":
+            from screens.payment import PaymentScreen
+            return PaymentScreen()
+        if name == "parked":
+            from screens.parked import ParkedScreen
+            return ParkedScreen()
+        if name == "orders":
+            from screens.orders import OrdersScreen
+            return OrdersScreen()
+        if name == "review":
+            from screens.review import ReviewScreen
+            return ReviewScreen()
+        raise ValueError(name)
+
+    def to_cart(self) -> None:
+        """Back to the cart, closing every screen above it."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.cart_screen.refresh_cart()
+
+    def action_open(self, name: str) -> None:
+        current = type(self.screen).__name__.lower()
+        if current.startswith(name):
+            return
+        self.to_cart()
+        self.push_screen(self.make_screen(name))
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+        self.push_screen(HelpScreen())
+
+    def action_pay(self) -> None:
+        """Straight to payment, asking only for what the sale still needs."""
+        self.run_io(self.checkout.problems, self._pay_with)
+
+    def _pay_with(self, problems: list[str]) -> None:
+        blocking = [p for p in problems if "still to pay" not in p]
+        if any("empty" in p or "Minimum" in p for p in blocking):
+            self.show_error(PosError(title="Cannot pay yet", message=" ".join(blocking),
+                                     hint="Fix the cart first."))
+            return
+        self.to_cart()
+        if any("shipping" in p for p in blocking):
+            self.notify(" ".join(blocking), title="Delivery")
+            self.push_screen(self.make_screen("shipping"))
+            return
+        self.push_screen(self.make_screen("payment"))
+
+    def show_receipt(self, number: str) -> None:
+        from screens.receipt import ReceiptScreen
+        self.to_cart()
+        self.push_screen(ReceiptScreen(number))
+
+
+def run_app(session: PosSession) -> int:
+    return PosApp(session).run() or 0

@@ -1,0 +1,90 @@
+"""The receipt of a sale (or of any order, from Orders): show, print to a file, next customer.
+
+After a sale, any key that is not a binding starts a fresh cart (a printable key goes on into
+the cart input, so the next customer's first scan is not lost).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Static
+
+from pos.models import Order
+from pos.money import format_money
+from pos.receipt import render_receipt
+from screens.widgets import PosScreen, StatusBar
+
+
+class ReceiptScreen(PosScreen):
+    CSS_PATH = "receipt.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f9", "print", "Print", id="receipt.print"),
+    ]
+
+    def __init__(self, number: str, *, after_sale: bool = True, order: Order | None = None) -> None:
+        super().__init__()
+        self.number = number
+        self.after_sale = after_sale
+        self.order = order
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="receipt-head")
+        with VerticalScroll(id="receipt-scroll"):
+            yield Static(id="receipt")
+        hint = ("Any key: next customer · F9: print" if self.after_sale
+                else "F9: print again · Esc: back")
+        yield Static(hint, id="receipt-hint")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.order is not None:
+            self.show(self.order)
+        else:
+            ledger = self.pos.session.ledger
+            self.pos.run_io(lambda: ledger.orders.get(self.number), self.show)
+
+    def show(self, order: Order) -> None:
+        self.order = order
+        cur = order.currency
+        change = f" · Change {format_money(order.change, cur)}" if order.change else ""
+        self.query_one("#receipt-head", Static).update(
+            f"Order {order.number} · {order.status.value} · "
+            f"Total {format_money(order.totals.total, cur)}{change}")
+        self.query_one("#receipt", Static).update(
+            render_receipt(order, self.pos.session.settings.shop,
+                           self.pos.session.settings.printer.width))
+
+    def action_print(self) -> None:
+        order = self.order
+        if order is None:
+            return
+        session = self.pos.session
+
+        def job() -> Path:
+            folder = session.data_dir / "receipts"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{order.number}.txt"
+            path.write_text(render_receipt(order, session.settings.shop,
+                                           session.settings.printer.width), encoding="utf-8")
+            return path
+
+        self.pos.run_io(job, lambda path: self.notify(str(path), title="Receipt printed"))
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.after_sale or event.key in ("f9", "escape") or event.key.startswith("f"):
+            if event.key == "escape" and self.after_sale:
+                event.stop()
+                self.pos.to_cart()
+            return
+        event.stop()
+        self.pos.to_cart()
+        if event.is_printable and event.character:
+            cart = self.pos.cart_screen
+            cart.scan_input.insert_text_at_cursor(event.character)

@@ -1,0 +1,38 @@
+"""UI fixtures: the app on the demo store (lane T1), no background sync timer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from pos.session import PosSession
+from screens.app import PosApp
+
+
+@pytest.fixture
+def app(session: PosSession) -> PosApp:
+    return PosApp(session, sync_interval=0)
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Let every worker finish and the UI take their results."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def scan(pilot: Pilot[int], code: str) -> None:
+    """Type a code into the cart input and press Enter, as a barcode scanner does."""
+    for char in code:
+        await pilot.press(char if char != "*" else "asterisk")
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def error_titles(app: PosApp) -> list[str]:
+    return [n.title for n in app._notifications if n.severity == "error"]
+
+
+__all__: list[str | Callable[..., object]] = ["error_titles", "scan", "settle"]

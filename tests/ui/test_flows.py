@@ -1,0 +1,278 @@
+"""Customer, discounts, shipping, parking, options, payment links, split tender, offline."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from textual.widgets import DataTable, Input, OptionList
+
+from pos.backends.local import LocalBackend
+from pos.errors import TransientError
+from pos.models import Order, OrderStatus
+from pos.session import PosSession
+from screens.app import PosApp
+from screens.payment import PaymentScreen
+from screens.receipt import ReceiptScreen
+from screens.widgets import StatusBar
+from tests.ui.conftest import error_titles, scan, settle
+
+
+async def type_text(pilot: object, text: str) -> None:
+    for char in text:
+        await pilot.press("space" if char == " " else char)  # type: ignore[attr-defined]
+
+
+async def pay_exact_cash(pilot: object, app: PosApp) -> None:
+    await pilot.press("f12")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    assert isinstance(app.screen, PaymentScreen)
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    assert isinstance(app.screen, ReceiptScreen), (
+        [n.message for n in app._notifications], app.checkout.cart.payments,
+        app.checkout.quote.totals.total, app.checkout.remaining())
+
+
+async def test_customer_coupon_voucher_reward(app: PosApp, session: PosSession) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "HEADPHONES")
+        await scan(pilot, "MUG")
+        await pilot.press("f2")
+        await type_text(pilot, "Jane")
+        await pilot.pause(0.2)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.checkout.cart.customer is not None
+        assert app.checkout.cart.customer.id == "1"
+        await pilot.press("f3")
+        await type_text(pilot, "SAVE10")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("tab")
+        await type_text(pilot, "GIFT10")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("tab")
+        await type_text(pilot, "600")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert error_titles(app) == []
+        assert "SAVE10" in str(app.screen.query_one("#discounts-state").render())
+        await pay_exact_cash(pilot, app)
+    order = session.ledger.orders.list()[0]
+    assert order.status == OrderStatus.PLACED
+    assert (order.customer.id, order.coupon, order.vouchers, order.reward) == (
+        "1", "SAVE10", ("GIFT10",), 600)
+    # points + coupon + voucher cover everything: the sale settles as a free checkout
+    assert order.totals.total == 0
+    assert Decimal("0") < order.totals.vouchers <= Decimal("10.00")
+    assert order.totals.discount > 0
+    assert [p.kind for p in order.payments] == ["free"]
+
+
+async def test_wrong_coupon_is_refused(app: PosApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pilot.press("f3")
+        await type_text(pilot, "BOGUS")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert error_titles(app)
+        assert app.checkout.cart.coupon is None
+
+
+async def test_shipping_to_an_address(app: PosApp, session: PosSession) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pilot.press("f12")  # delivery is the default? no: pickup; choose it with F4
+        await settle(pilot)
+        await pilot.press("escape")
+        await pilot.press("f4")
+        await settle(pilot)
+        for text in ("Ann", "Lee", "1 Main St", "Springfield", "12345"):
+            await type_text(pilot, text)
+            await pilot.press("tab")
+        await pilot.press("shift+tab")
+        await pilot.press("enter")
+        await settle(pilot)
+        methods = app.screen.query_one("#ship-methods", OptionList)
+        assert methods.option_count >= 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+    order = session.ledger.orders.list()[0]
+    assert not order.pickup
+    assert order.shipping_address is not None
+    assert order.shipping_address.city == "Springfield"
+    assert order.shipping_method is not None
+    assert order.totals.shipping == order.shipping_method.cost
+
+
+async def test_park_and_recall(app: PosApp, session: PosSession) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pilot.press("f6")
+        await pilot.press("f9")
+        await settle(pilot)
+        assert app.checkout.cart.empty
+        assert len(session.ledger.carts.parked("T1")) == 1
+        table = app.screen.query_one("#parked", DataTable)
+        assert table.row_count == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is app.cart_screen
+        assert [ln.sku for ln in app.checkout.cart.lines] == ["MUG"]
+        assert app.cart_screen.query_one("#lines", DataTable).row_count == 1
+        assert session.ledger.carts.parked("T1") == []
+        await pay_exact_cash(pilot, app)
+    assert len(session.ledger.orders.list()) == 1
+
+
+async def test_required_options_and_quantity_keys(app: PosApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "TSHIRT")
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        line = app.checkout.cart.lines[0]
+        assert line.options_label == "Size: M"
+        await pilot.press("plus")
+        await settle(pilot)
+        assert app.checkout.cart.lines[0].quantity == 2
+        cells = app.cart_screen.query_one("#lines", DataTable).get_row(line.key)
+        assert cells[2] == "2"
+        await pilot.press("minus")
+        await settle(pilot)
+        assert app.checkout.cart.lines[0].quantity == 1
+        await pilot.press("f10", "y")
+        await settle(pilot)
+        assert app.checkout.cart.empty
+        assert app.cart_screen.query_one("#lines", DataTable).row_count == 0
+
+
+async def test_search_as_you_type_and_scan_from_table(app: PosApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_text(pilot, "headph")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        hits = app.cart_screen.query_one("#hits", OptionList)
+        assert hits.option_count >= 1
+        await pilot.press("down", "up", "enter")
+        await settle(pilot)
+        assert [ln.sku for ln in app.checkout.cart.lines] == ["HEADPHONES"]
+        app.cart_screen.query_one("#lines", DataTable).focus()
+        await pilot.pause()
+        await scan(pilot, "MUG")
+        assert [ln.sku for ln in app.checkout.cart.lines] == ["HEADPHONES", "MUG"]
+        assert app.cart_screen.scan_input.has_focus
+
+
+async def test_payment_link_and_split_tender(app: PosApp, session: PosSession) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pilot.press("f12")
+        await settle(pilot)
+        await type_text(pilot, "5")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        assert app.checkout.paid() == Decimal("5.00")
+        app.screen.query_one("#methods", OptionList).focus()
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert "pay.example.com" in str(app.screen.query_one("#link").render())
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+    order = session.ledger.orders.list()[0]
+    assert [p.method for p in order.payments] == ["cash", "card"]
+    assert order.payments[1].reference.startswith("demo_")
+
+
+class DownBackend(LocalBackend):
+    def place_order(self, order: Order) -> object:  # type: ignore[override]
+        raise TransientError(message="Connection refused.")
+
+
+async def test_backend_down_queues_the_sale(session: PosSession) -> None:
+    real = session.backend
+    session._backends[session.profile] = DownBackend(real.settings, real.context)
+    app = PosApp(session, sync_interval=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pay_exact_cash(pilot, app)
+        assert "queued" in str(app.screen.query_one("#receipt-head").render())
+        assert "outbox 1" in str(app.screen.query_one(StatusBar).render())
+    orders = session.ledger.orders.list()
+    assert [o.status for o in orders] == [OrderStatus.QUEUED]
+    assert session.ledger.outbox.pending_count() == 1
+
+
+async def test_keys_can_be_remapped(session: PosSession) -> None:
+    session.settings.keys["pay"] = "ctrl+t"
+    app = PosApp(session, sync_interval=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+
+
+class FlakyBackend(LocalBackend):
+    down = True
+
+    def place_order(self, order: Order) -> object:  # type: ignore[override]
+        if self.down:
+            raise TransientError(message="Connection refused.")
+        return super().place_order(order)
+
+
+async def test_background_sync_sends_the_queued_sale(session: PosSession,
+                                                     monkeypatch: object) -> None:
+    import time
+
+    real = session.backend
+    flaky = FlakyBackend(real.settings, real.context)
+    session._backends[session.profile] = flaky
+    app = PosApp(session, sync_interval=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pay_exact_cash(pilot, app)
+        bar = app.screen.query_one(StatusBar)
+        assert "outbox 1" in str(bar.render())
+        flaky.down = False
+        later = time.time() + 3600  # past any back-off
+        monkeypatch.setattr("pos.store.outbox.time.time", lambda: later)  # type: ignore[attr-defined]
+        app.sync_now()
+        await settle(pilot)
+        assert "outbox 0" in str(bar.render())
+        assert "online" in str(bar.render())
+    assert [o.status for o in session.ledger.orders.list()] == [OrderStatus.PLACED]
+
+
+async def test_create_customer_then_guest(app: PosApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        await settle(pilot)
+        app.screen.query_one("#new-first").focus()
+        await type_text(pilot, "Ada")
+        await pilot.press("tab")
+        await type_text(pilot, "Lovelace")
+        await pilot.press("f9")
+        await settle(pilot)
+        assert error_titles(app)  # the store wants an e-mail address
+        assert app.checkout.cart.customer is None
+        app.screen.query_one("#new-email", Input).value = "ada@example.com"
+        await pilot.press("f9")
+        await settle(pilot)
+        customer = app.checkout.cart.customer
+        assert customer is not None, [n.message for n in app._notifications]
+        assert (customer.name, customer.guest) == ("Ada Lovelace", False)
+        assert app.screen is app.cart_screen
+        assert "Ada Lovelace" in str(app.cart_screen.query_one("#cart-customer").render())
+        await pilot.press("f2", "f10")
+        await settle(pilot)
+        assert app.checkout.cart.customer is None

@@ -1,0 +1,127 @@
+"""Whole sales driven through the keyboard with Pilot, asserting on the ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from textual.widgets import DataTable
+
+from pos.models import OrderStatus
+from pos.session import PosSession
+from screens.app import PosApp
+from screens.payment import PaymentScreen
+from screens.receipt import ReceiptScreen
+from tests.ui.conftest import error_titles, scan, settle
+
+
+async def test_cash_exact(app: PosApp, session: PosSession) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        table = app.cart_screen.query_one("#lines", DataTable)
+        assert table.row_count == 1
+        await pilot.press("f12")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        orders = session.ledger.orders.list()
+        assert len(orders) == 1
+        order = orders[0]
+        assert order.status == OrderStatus.PLACED
+        assert order.lines[0].sku == "MUG"
+        assert order.payments[0].method == "cash"
+        assert order.change == 0
+        # any key: a fresh cart, and a printable key goes on into the cart input
+        await pilot.press("x")
+        await settle(pilot)
+        assert app.screen is app.cart_screen
+        assert app.cart_screen.scan_input.value == "x"
+        assert table.row_count == 0
+
+
+async def test_cash_with_change_and_print(app: PosApp, session: PosSession) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "2*MUG")
+        await pilot.press("f12")
+        await settle(pilot)
+        for char in "50":
+            await pilot.press(char)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        order = session.ledger.orders.list()[0]
+        assert order.lines[0].quantity == 2
+        assert order.payments[0].tendered == Decimal("50.00")
+        assert order.change == Decimal("50.00") - order.totals.total
+        assert "Change" in str(app.screen.query_one("#receipt-head").render())
+        await pilot.press("f9")
+        await settle(pilot)
+        printed = session.data_dir / "receipts" / f"{order.number}.txt"
+        assert order.number in printed.read_text()
+
+
+async def test_errors_are_notified(app: PosApp, session: PosSession) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "CAMERA-VINTAGE")
+        await scan(pilot, "NOPE-123")
+        await scan(pilot, "NAPKINS")
+        assert error_titles(app) == ["Not allowed", "Not found"]
+        assert app.cart_screen.query_one("#lines", DataTable).row_count == 1
+        await pilot.press("f12")
+        await settle(pilot)
+        assert app.screen is app.cart_screen
+        assert error_titles(app)[-1] == "Cannot pay yet"
+        assert any("Minimum" in str(n.message) for n in app._notifications)
+        assert session.ledger.orders.list() == []
+
+
+async def test_orders_search_detail_and_reprint(app: PosApp, session: PosSession) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        for code in ("MUG", "EBOOK"):
+            await scan(pilot, code)
+            await pilot.press("f12")
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("escape")
+        await pilot.press("f7")
+        await settle(pilot)
+        table = app.screen.query_one("#orders", DataTable)
+        assert table.row_count == 2
+        for char in "000002":
+            await pilot.press(char)
+        await settle(pilot)
+        assert table.row_count == 1
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        assert app.screen.number == "T1-000002"
+        await pilot.press("f9")
+        await settle(pilot)
+        assert (session.data_dir / "receipts" / "T1-000002.txt").exists()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrdersScreen"
+
+
+async def test_fast_scans_keep_their_order_and_quantity_prompt(app: PosApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        for code in ("MUG", "EBOOK", "HEADPHONES", "3*SCARF-VAT"):
+            await pilot.press(*[c if c != "*" else "asterisk" for c in code], "enter")
+        await settle(pilot)
+        cart = app.checkout.cart
+        assert [(ln.sku, ln.quantity) for ln in cart.lines] == [
+            ("MUG", 1), ("EBOOK", 1), ("HEADPHONES", 1), ("SCARF-VAT", 3)]
+        table = app.cart_screen.query_one("#lines", DataTable)
+        assert [table.get_row_at(i)[0] for i in range(4)] == [ln.name for ln in cart.lines]
+        await pilot.press("down", "down", "f9")
+        await settle(pilot)
+        await pilot.press("backspace", "5", "enter")
+        await settle(pilot)
+        assert app.checkout.cart.lines[2].quantity == 5
+        assert app.cart_screen.scan_input.has_focus
+        await pilot.press("f8")
+        await settle(pilot)
+        assert [ln.sku for ln in app.checkout.cart.lines] == ["MUG", "EBOOK", "SCARF-VAT"]
+        assert table.row_count == 3

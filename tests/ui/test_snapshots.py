@@ -1,0 +1,106 @@
+"""Snapshots of every screen (lane T1, no clock on screen, fixed receipt time and link token).
+
+Regenerate with `python -m pytest tests/ui/test_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from pos.session import PosSession
+from screens.app import PosApp
+from tests.ui.conftest import scan, settle
+
+SIZE = (120, 36)
+Snap = Callable[..., bool]
+
+
+async def still(pilot: Pilot[int]) -> None:
+    """No toasts and no blinking cursors: the same picture on every run."""
+    pilot.app.clear_notifications()
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
+def steps(*keys: str, codes: tuple[str, ...] = ("MUG", "2*HEADPHONES")
+          ) -> Callable[[Pilot[int]], Awaitable[None]]:
+    async def run(pilot: Pilot[int]) -> None:
+        for code in codes:
+            await scan(pilot, code)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        await still(pilot)
+
+    return run
+
+
+@pytest.fixture
+def app(session: PosSession, monkeypatch: pytest.MonkeyPatch) -> PosApp:
+    monkeypatch.setattr("pos.backends.local.secrets.token_hex", lambda n=8: "0" * 2 * n)
+    return PosApp(session, sync_interval=0)
+
+
+@pytest.mark.parametrize(("name", "keys"), [
+    ("cart", ()),
+    ("payment", ("f12",)),
+    ("customer", ("f2",)),
+    ("discounts", ("f3",)),
+    ("shipping", ("f4",)),
+    ("orders", ("f7",)),
+    ("help", ("f1",)),
+    ("void_confirm", ("f10",)),
+    ("review", ("f11",)),
+])
+def test_screen(name: str, keys: tuple[str, ...], app: PosApp, snap_compare: Snap) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps(*keys))
+
+
+def test_options_modal(app: PosApp, snap_compare: Snap) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps(codes=("TSHIRT",)))
+
+
+def test_payment_link(app: PosApp, snap_compare: Snap) -> None:
+    async def run(pilot: Pilot[int]) -> None:
+        await steps("f12")(pilot)
+        pilot.app.screen.query_one("#methods").focus()
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_parked(session: PosSession, app: PosApp, snap_compare: Snap) -> None:
+    session.checkout.add("MUG")
+    session.checkout.park("Table 4")
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("f6", codes=("EBOOK",)))
+
+
+def test_receipt(session: PosSession, app: PosApp, snap_compare: Snap,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    checkout = session.checkout
+    checkout.add("MUG", 2)
+    checkout.take_payment("cash", "50")
+    order = checkout.place().model_copy(
+        update={"created_at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC)})
+
+    async def run(pilot: Pilot[int]) -> None:
+        from screens.receipt import ReceiptScreen
+
+        app_: Any = pilot.app
+        app_.push_screen(ReceiptScreen(order.number, order=order))
+        await settle(pilot)
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
