@@ -20,8 +20,8 @@ from __future__ import annotations
 import html
 import io
 import sys
-from contextlib import redirect_stdout
 from collections.abc import Sequence
+from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
