@@ -18,7 +18,7 @@ from typing import Literal
 from pos.business_day import day_bounds, today
 from pos.errors import InputError, RuleError
 from pos.models import OrderStatus
-from pos.money import ZERO, round_money, to_decimal
+from pos.money import ZERO, parse_money, round_money, to_decimal
 from pos.store import Ledger
 from pos.store.db import transaction
 from pos.store.orders import now_iso
@@ -55,11 +55,19 @@ class CashSummary:
     difference: Decimal | None  # counted − expected (negative: cash is missing)
 
     def to_dict(self) -> dict[str, str | None]:
-        return {k: (None if v is None else str(v)) for k, v in self.__dict__.items()}
+        return {k: (None if v is None else str(round_money(v) if isinstance(v, Decimal) else v))
+                for k, v in self.__dict__.items()}
+
+
+MAX_AMOUNT = Decimal("1000000000")
 
 
 def parse_amount(value: object, what: str = "amount") -> Decimal:
-    amount = round_money(to_decimal(value, what))
+    """A typed amount ("50", "$12.50", Decimal) rounded to cents; never negative or absurd."""
+    raw = parse_money(value) if isinstance(value, str) else to_decimal(value, what)
+    if abs(raw) >= MAX_AMOUNT:
+        raise InputError(message=f"The {what} {value!r} is too large.")
+    amount = round_money(raw)
     if amount < 0:
         raise InputError(message=f"The {what} cannot be negative.", hint="Type an amount like 50.00.")
     return amount

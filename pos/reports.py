@@ -25,7 +25,7 @@ from pos.business_day import day_bounds, today
 from pos.cash import COUNTED_STATUSES, CashDrawer, CashSummary
 from pos.errors import NotFoundError, RuleError
 from pos.models import Order, OrderStatus
-from pos.money import ZERO
+from pos.money import ZERO, round_money
 from pos.store import Ledger
 from pos.store.db import transaction
 from pos.store.orders import now_iso
@@ -78,8 +78,12 @@ class DayReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every amount a decimal string."""
-        data = asdict(self)
-        return json.loads(json.dumps(data, default=str))  # type: ignore[no-any-return]
+        def amount(value: object) -> str:
+            if isinstance(value, Decimal):
+                return str(round_money(value, self.currency))
+            return str(value)
+
+        return json.loads(json.dumps(asdict(self), default=amount))  # type: ignore[no-any-return]
 
 
 def build_report(ledger: Ledger, lane: str, day: date | None = None, *, cashier: str = "",

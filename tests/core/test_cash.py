@@ -40,7 +40,7 @@ def test_refusals(session: PosSession) -> None:
         drawer.cash_out("0", "x")
     with pytest.raises(InputError, match="negative"):
         drawer.count("-1")
-    with pytest.raises(InputError, match="not a number"):
+    with pytest.raises(InputError, match="not an amount"):
         drawer.cash_in("ten", "x")
 
 
