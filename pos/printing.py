@@ -20,15 +20,17 @@ from __future__ import annotations
 import html
 import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pos.config import PrinterSettings
-from pos.errors import ConfigError, PosError
-from pos.receipt import code_hint
+from pos.config import PrinterSettings, ShopSettings
+from pos.errors import ConfigError, NotFoundError, PosError
+from pos.receipt import code_hint, receipt_lines, refund_lines, report_lines
+from pos.refunds import RefundService
+from pos.store import Ledger
 
 PRINTER_KINDS = ("file", "escpos-file", "usb", "network", "serial")
 
@@ -50,6 +52,28 @@ class PrintJob:
     def text(self, width: int = 42) -> str:
         tail = [code_hint(self.code, width)] if self.code else []
         return "\n".join([*self.lines, *tail]) + "\n"
+
+
+def receipt_job(ledger: Ledger, refunds: RefundService, number: str,
+                shop: ShopSettings | None = None, width: int = 42) -> PrintJob:
+    """The job for a receipt (with the order's refunds) or, for `<order>-R<n>`, a refund slip."""
+    try:
+        order = ledger.orders.get(number)
+    except NotFoundError:
+        try:
+            refund = refunds.get(number)
+        except NotFoundError:
+            raise NotFoundError(message=f"There is no order or refund {number}.",
+                                hint="`pos orders list` shows the numbers.") from None
+        return PrintJob(refund_lines(refund, shop, width), refund.number, f"Refund {number}")
+    return PrintJob(receipt_lines(order, shop, width, refunds.refunds_of(order.number)),
+                    order.number, f"Receipt {number}")
+
+
+def report_job(report: Mapping[str, Any], shop: ShopSettings | None = None,
+               width: int = 42) -> PrintJob:
+    """The job for an X/Z report (`DayReport.to_dict()` or a stored Z report)."""
+    return PrintJob(report_lines(report, shop, width), title=f"{str(report['kind']).upper()} report")
 
 
 # --- HTML ------------------------------------------------------------------------------------

@@ -106,7 +106,8 @@ class RefundService:
     def __init__(self, ledger: Ledger, backend: Backend, *, lane: str, cashier: str = "",
                  profile: str = "local", sinks: Sequence[str] = (),
                  tax_classes: Mapping[str, TaxClass] | None = None,
-                 deliver: Callable[[str], object] | None = None) -> None:
+                 deliver: Callable[[str], object] | None = None,
+                 backend_for: Callable[[str], Backend] | None = None) -> None:
         self.ledger = ledger
         self.backend = backend
         self.lane = lane
@@ -115,6 +116,7 @@ class RefundService:
         self.sinks = tuple(s for s in sinks if s != profile)
         self.tax_classes = dict(tax_classes or {})
         self.deliver = deliver  # the sync engine's deliver(number): try the outbox now
+        self.backend_for = backend_for  # an order placed under another profile: its backend
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -231,24 +233,36 @@ class RefundService:
             raise RuleError(message=f"Order {order.number} {why}.",
                             hint="Only placed orders can be refunded.", field="refund")
         chosen = self.resolve_lines(order, lines)
-        refund = self._record(order, chosen, reason, method)
-        refund = self._tell_backend(order, refund)
+        backend, profile = self.backend, self.profile
+        if order.profile != self.profile and self.backend_for is not None:
+            backend, profile = self.backend_for(order.profile), order.profile
+        refund = self._record(order, chosen, reason, method, backend, profile)
+        refund = self._tell_backend(order, refund, backend)
         if self.deliver is not None:
             with suppress(PosError):  # offline: the outbox keeps it and sends it later
                 self.deliver(order.number)
         return refund
 
-    def _record(self, order: Order, chosen: Mapping[str, int], reason: str,
-                method: str) -> Refund:
+    def preview(self, order_number: str, lines: Mapping[str, int] | None = None, *,
+                method: str = "cash") -> Refund:
+        """What `refund()` would do, written nowhere (for a confirmation screen)."""
+        order = self.ledger.orders.get(order_number)
+        chosen = self.resolve_lines(order, lines)
+        return self.plan(order, chosen, reason="", method=method)
+
+    def _record(self, order: Order, chosen: Mapping[str, int], reason: str, method: str,
+                backend: Backend, profile: str) -> Refund:
         ledger = self.ledger
         with transaction(ledger.db, ledger.path) as conn:
             seq = conn.execute("SELECT count(*) FROM refunds WHERE order_number = ?",
                                [order.number]).fetchone()[0] + 1
             number = f"{order.number}-R{seq}"
             refund = self.plan(order, chosen, reason=reason, method=method, number=number)
-            if not self.backend.supports(Capability.REFUNDS):
-                refund = refund.model_copy(update={"note": f"The {self.backend.name} store has "
-                                                   "no refund API: recorded locally only."})
+            refund = _cap_to_paid(order, refund, previous=self.refunds_of(order.number))
+            if not backend.supports(Capability.REFUNDS):
+                note = f"The {backend.name} store has no refund API: recorded locally only."
+                refund = refund.model_copy(update={"note": " ".join(
+                    n for n in (refund.note, note) if n)})
             _insert(conn, refund)
             detail = f"{refund.number} {refund.amount} {method}: {reason}"
             if refund.full:
@@ -260,8 +274,8 @@ class RefundService:
                              [order.number, now_iso(), "refund", detail])
             stamp = now_iso()
             targets: list[tuple[str, str]] = []
-            if self.backend.supports(Capability.REFUNDS) and not _is_local(self.backend):
-                targets.append((self.profile, "status"))
+            if backend.supports(Capability.REFUNDS) and not _is_local(backend):
+                targets.append((profile, "status"))
             if refund.full:
                 targets += [(sink, "mirror") for sink in self.sinks]
             for target, kind in targets:
@@ -273,18 +287,32 @@ class RefundService:
                     [order.number, target, kind, stamp, stamp])
         return refund
 
-    def _tell_backend(self, order: Order, refund: Refund) -> Refund:
+    def _tell_backend(self, order: Order, refund: Refund, backend: Backend) -> Refund:
         """The embedded store books the stock now; other stores hear through the outbox."""
-        if not _is_local(self.backend):
+        if not _is_local(backend):
             return refund
         try:
-            self.backend.refund(order, refund)  # type: ignore[attr-defined]
+            backend.refund(order, refund)  # type: ignore[attr-defined]
         except PosError as exc:
             note = f"Stock not returned: {exc.one_line()}"
             with transaction(self.ledger.db, self.ledger.path) as conn:
                 conn.execute("UPDATE refunds SET note = ? WHERE number = ?", [note, refund.number])
             return refund.model_copy(update={"note": note})
         return refund
+
+
+def _cap_to_paid(order: Order, refund: Refund, previous: Sequence[Refund]) -> Refund:
+    """Never pay back more than was paid at the till: the part of a sale paid by gift voucher or
+    store credit is not handed back by this refund's method."""
+    paid = order.totals.total
+    already = sum((r.amount for r in previous), ZERO)
+    if already + refund.amount <= paid:
+        return refund
+    capped = max(paid - already, ZERO)
+    return refund.model_copy(update={
+        "amount": capped,
+        "note": f"Capped at the {paid} paid at the till: the rest was paid by gift voucher or "
+                "store credit."})
 
 
 def _is_local(backend: Backend) -> bool:

@@ -17,6 +17,7 @@ from pos.cash import CashDrawer
 from pos.cashiers import Cashier, Cashiers
 from pos.checkout import Checkout
 from pos.config import Settings, default_data_dir, load_settings
+from pos.printing import PrintJob, print_job, receipt_job, report_job
 from pos.refunds import RefundService
 from pos.reports import Reports
 from pos.store import Catalog, Ledger, catalog_path
@@ -62,11 +63,26 @@ class PosSession:
     def refunds(self) -> RefundService:
         return RefundService(self.ledger, self.backend, lane=self.lane, cashier=self.cashier,
                              profile=self.profile, sinks=tuple(self.settings.sinks),
-                             tax_classes=self.catalog.tax_classes(), deliver=self.sync.deliver)
+                             tax_classes=self.catalog.tax_classes(), deliver=self.sync.deliver,
+                             backend_for=self.backend_for)
 
     @property
     def cash(self) -> CashDrawer:
         return CashDrawer(self.ledger, lane=self.lane, cashier=self.cashier)
+
+    def receipt_job(self, number: str) -> PrintJob:
+        """A receipt (order number) or refund slip (`<order>-R<n>`), ready to print or show."""
+        return receipt_job(self.ledger, self.refunds, number, self.settings.shop,
+                           self.settings.printer.width)
+
+    def print_receipt(self, number: str) -> str:
+        """Print (or reprint) on the configured printer; returns where it went."""
+        return print_job(self.receipt_job(number), self.settings.printer)
+
+    def print_report(self, report: Mapping[str, Any]) -> str:
+        """Print an X/Z report (`DayReport.to_dict()`) on the receipt printer."""
+        return print_job(report_job(report, self.settings.shop, self.settings.printer.width),
+                         self.settings.printer)
 
     @property
     def reports(self) -> Reports:

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pos.errors import InputError, NotFoundError
+from pos.errors import InputError
 from pos.printing import PrintJob, escpos_bytes, print_job, render_html
-from pos.receipt import receipt_lines, refund_lines
 from pos.refunds import REFUND_METHODS, refund_json
 
 
@@ -52,20 +51,7 @@ def parse_lines(specs: list[str]) -> dict[str, int]:
 
 
 def job_for(session: Any, number: str) -> PrintJob:
-    """The print job for an order (with its refunds) or a refund slip."""
-    shop, width = session.settings.shop, session.settings.printer.width
-    refunds = session.refunds
-    try:
-        order = session.ledger.orders.get(number)
-    except NotFoundError:
-        try:
-            refund = refunds.get(number)
-        except NotFoundError:
-            raise NotFoundError(message=f"There is no order or refund {number}.",
-                                hint="`pos orders list` shows the numbers.") from None
-        return PrintJob(refund_lines(refund, shop, width), refund.number, f"Refund {number}")
-    return PrintJob(receipt_lines(order, shop, width, refunds.refunds_of(order.number)),
-                    order.number, f"Receipt {number}")
+    return session.receipt_job(number)  # type: ignore[no-any-return]
 
 
 def _write(data: str | bytes, output: Path | None) -> None:

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from pos.business_day import parse_day
-from pos.printing import PrintJob, print_job
-from pos.receipt import render_report, report_lines
+from pos.printing import print_job, report_job
+from pos.receipt import render_report
 
 
 def add_parser(sub: Any, add_common: Any) -> None:
@@ -40,6 +40,5 @@ def run(session: Any, args: argparse.Namespace) -> int:
     else:
         print(render_report(data, shop, width), end="")
     if args.print:
-        print_job(PrintJob(report_lines(data, shop, width), title=f"{args.kind.upper()} report"),
-                  session.settings.printer)
+        print_job(report_job(data, shop, width), session.settings.printer)
     return 0

@@ -96,3 +96,14 @@ def test_missing_library_and_bad_config(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(sys.modules, "escpos.printer", None)
     with pytest.raises(PrinterError, match="python-escpos is not installed"):
         escpos_bytes(PrintJob(["x"]))
+
+
+def test_session_print_and_reprint(session: PosSession, tmp_path: Path) -> None:
+    out = tmp_path / "printer.txt"
+    session.settings.printer.kind, session.settings.printer.path = "file", str(out)
+    order = sale_a(session)
+    assert session.print_receipt(order.number) == str(out)
+    assert session.print_receipt(order.number) == str(out)  # reprint
+    assert out.read_text().count("*T1-000001*") == 2
+    session.print_report(session.reports.x_report().to_dict())
+    assert "X REPORT (so far)" in out.read_text()

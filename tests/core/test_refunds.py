@@ -153,3 +153,24 @@ def test_store_without_refund_api_is_noted(session: PosSession) -> None:
     assert "no refund API" in refund.note and refund.amount == D("1.99")
     assert all(e.kind != "status" for e in session.ledger.outbox.for_order(order.number))
     assert session.refunds.get(refund.number).note == refund.note
+
+
+def test_preview_writes_nothing(session: PosSession) -> None:
+    order = sale_a(session)
+    preview = session.refunds.preview(order.number, {"MUG": 2})
+    # 30.85 × 2/3 = 20.5666 → 20.57, tax 2.35 × 2/3 = 1.5666 → 1.57
+    assert (preview.amount, preview.tax, preview.number) == (D("20.57"), D("1.57"), "")
+    assert session.refunds.refunds_of(order.number) == []
+    assert stock(session, "3") == 97
+
+
+def test_never_more_than_paid_at_the_till(session: PosSession) -> None:
+    checkout = session.new_checkout(persist=False)
+    checkout.add("MUG", 3)
+    checkout.add_voucher("GIFT10")
+    checkout.take_payment("cash")
+    order = checkout.place()
+    assert order.totals.total == D("20.85")  # 28.50 + 2.35 − 10.00 gift voucher
+    refund = session.refunds.refund(order.number, reason="all")
+    assert refund.amount == D("20.85") and "gift voucher" in refund.note  # not 30.85
+    assert refund.lines[0].amount == D("30.85")  # the line's value, for the record
