@@ -94,7 +94,10 @@ def refund_amounts(full_value: Decimal, full_tax: Decimal, sold: int, already_qt
     """Amount and tax for refunding `qty` more units of a line (rounded per line)."""
     if already_qty + qty >= sold:  # the last units: what is left, so the parts add up
         return full_value - already_amount, full_tax - already_tax
-    return (round_money(full_value * qty / sold, cur), round_money(full_tax * qty / sold, cur))
+    # never past what is left, so the last units never get a negative amount
+    amount = min(round_money(full_value * qty / sold, cur), full_value - already_amount)
+    tax = min(round_money(full_tax * qty / sold, cur), full_tax - already_tax)
+    return max(amount, ZERO), max(tax, ZERO)
 
 
 # --- the service ------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ def orders_of_day(ledger: Ledger, lane: str, day: date) -> list[Order]:
         "SELECT data, status, number FROM orders WHERE lane = ? AND created_at >= ? AND "
         "created_at < ? ORDER BY created_at, number", [lane, start, end]).fetchall()
     refunded = {r[0] for r in ledger.db.execute(
-        "SELECT DISTINCT order_number FROM refunds WHERE full = 1")}
+        "SELECT DISTINCT order_number FROM refunds WHERE full = 1 AND order_number IN "
+        "(SELECT number FROM orders WHERE lane = ? AND created_at >= ? AND created_at < ?)",
+        [lane, start, end])}
     out: list[Order] = []
     for data, status, number in rows:
         if status in {s.value for s in COUNTED_STATUSES} or (

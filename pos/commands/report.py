@@ -16,6 +16,7 @@ def add_parser(sub: Any, add_common: Any) -> None:
     add_common(p)
     p.add_argument("kind", choices=["x", "z"])
     p.add_argument("--date", help="business day YYYY-MM-DD (default: today)")
+    p.add_argument("--lane", help="another lane's report (default: this lane)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--print", action="store_true", help="also send it to the receipt printer")
     p.add_argument("--reprint", action="store_true",
@@ -25,6 +26,13 @@ def add_parser(sub: Any, add_common: Any) -> None:
 def run(session: Any, args: argparse.Namespace) -> int:
     day = parse_day(args.date)
     reports = session.reports
+    if args.lane:
+        from pos.config import LANE_PATTERN
+        from pos.errors import InputError
+
+        if not LANE_PATTERN.match(args.lane):
+            raise InputError(message=f"{args.lane!r} is not a lane name.")
+        reports.lane = args.lane
     if args.reprint:
         if args.kind != "z":
             from pos.errors import InputError

@@ -7,11 +7,13 @@ from decimal import Decimal
 from typing import ClassVar
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from pos.backends.base import Backend, BackendInfo, Capability
 from pos.errors import InputError, RuleError
 from pos.models import Order, OrderStatus
-from pos.refunds import RefundService
+from pos.refunds import RefundService, refund_amounts
 from pos.session import PosSession
 from pos.sync import SyncEngine
 from tests.core.counter_helpers import sale_a, sale_b, sale_c
@@ -174,3 +176,21 @@ def test_never_more_than_paid_at_the_till(session: PosSession) -> None:
     refund = session.refunds.refund(order.number, reason="all")
     assert refund.amount == D("20.85") and "gift voucher" in refund.note  # not 30.85
     assert refund.lines[0].amount == D("30.85")  # the line's value, for the record
+
+
+@settings(max_examples=300, deadline=None)
+@example(cents=3, tax_cents=3, parts=[1, 1, 1, 1, 1, 1])  # 0.005 → 0.01 six times: 0.06 > 0.03
+@given(cents=st.integers(min_value=0, max_value=10_000_00),
+       tax_cents=st.integers(min_value=0, max_value=2_000_00),
+       parts=st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=6))
+def test_partial_refunds_always_add_up(cents: int, tax_cents: int, parts: list[int]) -> None:
+    """However a line of `sum(parts)` units is refunded, the pieces add up to its value."""
+    value, tax = D(cents) / 100, D(tax_cents) / 100
+    sold = sum(parts)
+    done_qty, done_amount, done_tax = 0, D("0"), D("0")
+    for qty in parts:
+        amount, part_tax = refund_amounts(value, tax, sold, done_qty, done_amount, done_tax,
+                                          qty, "USD")
+        assert amount == amount.quantize(D("0.01")) and amount >= 0 and part_tax >= 0
+        done_qty, done_amount, done_tax = done_qty + qty, done_amount + amount, done_tax + part_tax
+    assert (done_amount, done_tax) == (value, tax)
