@@ -257,6 +257,14 @@ class RefundService:
                 backend: Backend, profile: str) -> Refund:
         ledger = self.ledger
         with transaction(ledger.db, ledger.path) as conn:
+            # checked again under the write lock: another till may have refunded meanwhile
+            current = conn.execute("SELECT status FROM orders WHERE number = ?",
+                                   [order.number]).fetchone()[0]
+            left = self.refundable(order)
+            if current != OrderStatus.PLACED.value or any(
+                    q > left.get(k, 0) for k, q in chosen.items()):
+                raise RuleError(message=f"Order {order.number} was refunded meanwhile.",
+                                hint="Look at the order again and retry.", field="refund")
             seq = conn.execute("SELECT count(*) FROM refunds WHERE order_number = ?",
                                [order.number]).fetchone()[0] + 1
             number = f"{order.number}-R{seq}"

@@ -194,3 +194,14 @@ def test_partial_refunds_always_add_up(cents: int, tax_cents: int, parts: list[i
         assert amount == amount.quantize(D("0.01")) and amount >= 0 and part_tax >= 0
         done_qty, done_amount, done_tax = done_qty + qty, done_amount + amount, done_tax + part_tax
     assert (done_amount, done_tax) == (value, tax)
+
+
+def test_checked_again_under_the_write_lock(session: PosSession) -> None:
+    """Two tills refunding the same units: the second is refused when it writes."""
+    order = sale_a(session)
+    service = session.refunds
+    chosen = service.resolve_lines(order, {"MUG": 3})  # till 1 looked: 3 mugs refundable
+    session.refunds.refund(order.number, {"MUG": 2}, reason="till 2 was quicker")
+    with pytest.raises(RuleError, match="refunded meanwhile"):
+        service._record(order, chosen, "till 1", "cash", session.backend, "local")
+    assert len(service.refunds_of(order.number)) == 1
