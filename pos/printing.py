@@ -11,8 +11,8 @@ Printer kinds (`[printer]` in the config file, see `PrinterSettings`):
 * `network`     — `host` and `port` (9100)
 * `serial`      — device in `path`
 
-PDF is not offered: HTML prints to PDF from any browser, and no light, well-kept PDF library is
-a dependency of this project.
+PDF (`render_pdf`) uses fpdf2, another optional extra (`pip install 'pos[pdf]'`): a page as
+wide as an 80 mm till roll, the lines in Courier, the number as a QR code.
 """
 
 from __future__ import annotations
@@ -95,6 +95,46 @@ def render_html(job: PrintJob) -> str:
         ".code{text-align:left;margin-top:1em}</style></head>\n"
         f"<body><pre>{body}</pre>{qr}</body></html>\n"
     )
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+_PDF_REPLACE = {"…": "...", "€": "EUR", "₿": "BTC", "¥": "JPY", "–": "-", "—": "-", "→": "->"}
+
+
+def render_pdf(job: PrintJob) -> bytes:
+    """An 80 mm wide PDF of the receipt (fpdf2's core Courier font: Latin-1 text)."""
+    try:
+        from fpdf import FPDF
+    except ImportError:
+        raise PrinterError(message="fpdf2 is not installed, so no PDF.",
+                           hint="pip install 'pos[pdf]', or use --format html.") from None
+    import warnings
+
+    import segno
+
+    line_h, qr_mm = 3.6, 30.0
+    height = 10 + line_h * len(job.lines) + (qr_mm + 8 if job.code else 0)
+    pdf = FPDF(unit="mm", format=(80, max(height, 40)))
+    pdf.set_margins(4, 4, 4)
+    pdf.set_auto_page_break(False)
+    pdf.set_title(job.title)
+    pdf.add_page()
+    pdf.set_font("Courier", size=7.5)
+    for line in job.lines:
+        for bad, good in _PDF_REPLACE.items():
+            line = line.replace(bad, good)
+        pdf.cell(0, line_h, line.encode("latin-1", "replace").decode("latin-1"),
+                 new_x="LMARGIN", new_y="NEXT")
+    if job.code:
+        svg = io.BytesIO()
+        segno.make(job.code, error="m").save(svg, kind="svg", scale=3)
+        svg.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # segno's SVG has width/height, no viewBox
+            pdf.image(svg, x=(80 - qr_mm) / 2, w=qr_mm)
+        pdf.cell(0, line_h, job.code, align="C", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
 
 
 # --- ESC/POS ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pos.errors import InputError
-from pos.printing import PrintJob, escpos_bytes, print_job, render_html
+from pos.printing import PrintJob, escpos_bytes, print_job, render_html, render_pdf
 from pos.refunds import REFUND_METHODS, refund_json
 
 
@@ -17,7 +17,7 @@ def add_order_actions(orders: Any, add_common: Any) -> None:
     p = orders.add_parser("print", help="print or reprint a receipt (or a refund slip)")
     add_common(p)
     p.add_argument("number", help="order number, or refund number (<order>-R<n>)")
-    p.add_argument("--format", choices=["text", "html", "escpos"],
+    p.add_argument("--format", choices=["text", "html", "pdf", "escpos"],
                    help="write this format (to -o FILE or standard output) instead of sending "
                         "the receipt to the configured printer")
     p.add_argument("-o", "--output", type=Path, help="write to FILE")
@@ -81,6 +81,8 @@ def run_print(session: Any, job: PrintJob, fmt: str | None, output: Path | None)
     fmt = fmt or "text"
     if fmt == "html":
         _write(render_html(job), output)
+    elif fmt == "pdf":
+        _write(render_pdf(job), output)
     elif fmt == "escpos":
         _write(escpos_bytes(job), output)
     else:

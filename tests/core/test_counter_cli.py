@@ -89,6 +89,9 @@ def test_print_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert code == 0 and target.read_bytes().endswith(b"\x1dV\x00") and "Wrote" in err
     code, out, _ = run(capsys, "orders", "print", number, "--format", "html")
     assert code == 0 and "<svg" in out
+    code, _, _ = run(capsys, "orders", "print", number, "--format", "pdf", "-o",
+                     str(tmp_path / "r.pdf"))
+    assert code == 0 and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
     run(capsys, "orders", "refund", number, "--line", "BANANA:1", "--reason", "x")
     code, out, _ = run(capsys, "orders", "print", f"{number}-R1", "--format", "text")
     assert code == 0 and "REFUND T1-000001-R1" in out

@@ -107,3 +107,14 @@ def test_session_print_and_reprint(session: PosSession, tmp_path: Path) -> None:
     assert out.read_text().count("*T1-000001*") == 2
     session.print_report(session.reports.x_report().to_dict())
     assert "X REPORT (so far)" in out.read_text()
+
+
+def test_pdf(session: PosSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos.printing import render_pdf
+
+    order = sale_a(session)
+    pdf = render_pdf(PrintJob([*receipt_lines(order, SHOP), "96.66€ …"], order.number))
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    monkeypatch.setitem(sys.modules, "fpdf", None)
+    with pytest.raises(PrinterError, match="fpdf2 is not installed"):
+        render_pdf(PrintJob(["x"]))
