@@ -79,13 +79,15 @@ class DayReport:
     cashiers: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: every amount a decimal string."""
+        """JSON-ready: every amount, and `count`, a decimal string."""
         def amount(value: object) -> str:
             if isinstance(value, Decimal):
                 return str(round_money(value, self.currency))
             return str(value)
 
-        return json.loads(json.dumps(asdict(self), default=amount))  # type: ignore[no-any-return]
+        data: dict[str, Any] = json.loads(json.dumps(asdict(self), default=amount))
+        data["count"] = str(self.count)  # like the amounts: a decimal string (the JSON contract)
+        return data
 
 
 def build_report(ledger: Ledger, lane: str, day: date | None = None, *, cashier: str = "",

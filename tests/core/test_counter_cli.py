@@ -131,7 +131,7 @@ def test_cash_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     data = json.loads(out)
     assert code == 0 and (data["gross"], data["refunds"], data["net"]) == ("80.84", "10.28",
                                                                              "70.56")
-    assert data["by_payment"] == {"cash": "80.84"} and data["count"] == 1
+    assert data["by_payment"] == {"cash": "80.84"} and data["count"] == "1"
     assert data["tax"] == "10.35" and data["discounts"] == "0.00"
     code, out, _ = run(capsys, "report", "x")
     assert code == 0 and "X REPORT" in out and "Net                                 $70.56" in out
@@ -212,6 +212,6 @@ def test_cashier_pins_differ(monkeypatch: pytest.MonkeyPatch,
 def test_report_other_lane(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sell(tmp_path, capsys)
     code, out, _ = run(capsys, "report", "x", "--lane", "L9", "--json")
-    assert code == 0 and json.loads(out)["count"] == 0 and json.loads(out)["lane"] == "L9"
+    assert code == 0 and json.loads(out)["count"] == "0" and json.loads(out)["lane"] == "L9"
     code, _, err = run(capsys, "report", "x", "--lane", "bad lane!")
     assert code == 2 and "not a lane name" in err

@@ -48,7 +48,7 @@ def test_x_report_arithmetic(session: PosSession) -> None:
     assert cash.expected == D("135.56") and cash.counted == D("135.00")
     assert cash.difference == D("-0.56")
     data = r.to_dict()
-    for key in ("gross", "refunds", "net", "tax", "discounts"):
+    for key in ("gross", "refunds", "net", "tax", "discounts", "count"):
         assert isinstance(data[key], str)
     assert data["net"] == "80.84" and data["by_payment"]["cash"] == "101.14"
     assert data["cash"]["difference"] == "-0.56"
