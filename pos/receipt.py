@@ -110,8 +110,8 @@ def refund_lines(refund: Refund, shop: ShopSettings | None = None, width: int = 
     shop = shop or ShopSettings()
     cur = refund.currency
     out = _header(shop, width)
-    out.append(_row(f"REFUND {refund.number}", refund.created_at.astimezone().strftime(
-        "%Y-%m-%d %H:%M"), width))
+    out.append(f"REFUND {refund.number}")
+    out.append(_row("Date", refund.created_at.astimezone().strftime("%Y-%m-%d %H:%M"), width))
     out.append(f"Order: {refund.order_number}")
     if refund.cashier:
         out.append(f"Cashier: {refund.cashier}")

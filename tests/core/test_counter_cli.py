@@ -215,3 +215,16 @@ def test_report_other_lane(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert code == 0 and json.loads(out)["count"] == "0" and json.loads(out)["lane"] == "L9"
     code, _, err = run(capsys, "report", "x", "--lane", "bad lane!")
     assert code == 2 and "not a lane name" in err
+
+
+def test_refund_and_report_print_on_the_file_printer(tmp_path: Path, config_file: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    slips = tmp_path / "slips.txt"
+    config_file.write_text(f'[printer]\nkind = "file"\npath = "{slips}"\nwidth = 32\n')
+    number = sell(tmp_path, capsys)
+    code, _, _ = run(capsys, "orders", "refund", number, "--line", "BANANA:1", "--reason",
+                     "bruised", "--print")
+    assert code == 0 and "REFUND T1-000001-R1" in slips.read_text()
+    assert max(len(line) for line in slips.read_text().splitlines()) <= 32
+    code, _, _ = run(capsys, "report", "z", "--print")
+    assert code == 0 and "Z REPORT (day closed)" in slips.read_text()
