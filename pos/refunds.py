@@ -8,7 +8,8 @@ left of its value, so several partial refunds always add up to the full line.
 
 Each refund has its own lane-safe number `<order number>-R<n>`. Stock goes back to the embedded
 store at once (`LocalBackend.refund`); another backend that can take refunds is told through the
-outbox (kind `status`: `update_order_status`); a backend that cannot is noted on the refund. A
+outbox (kind `status`: `update_order_status(order, "refunded", reason)`) once the whole order is
+refunded (the status API knows whole-order states only); a backend that cannot is noted. A
 refund that returns everything cancels the order, and every configured sink gets a `mirror`.
 """
 
@@ -270,8 +271,12 @@ class RefundService:
             number = f"{order.number}-R{seq}"
             refund = self.plan(order, chosen, reason=reason, method=method, number=number)
             refund = _cap_to_paid(order, refund, previous=self.refunds_of(order.number))
+            note = ""
             if not backend.supports(Capability.REFUNDS):
                 note = f"The {backend.name} store has no refund API: recorded locally only."
+            elif not _is_local(backend) and not refund.full:  # it knows whole-order states
+                note = f"The {backend.name} store is told when the whole order is refunded."
+            if note:
                 refund = refund.model_copy(update={"note": " ".join(
                     n for n in (refund.note, note) if n)})
             _insert(conn, refund)
@@ -285,7 +290,8 @@ class RefundService:
                              [order.number, now_iso(), "refund", detail])
             stamp = now_iso()
             targets: list[tuple[str, str]] = []
-            if backend.supports(Capability.REFUNDS) and not _is_local(backend):
+            remote = backend.supports(Capability.REFUNDS) and not _is_local(backend)
+            if remote and refund.full:
                 targets.append((profile, "status"))
             if refund.full:
                 targets += [(sink, "mirror") for sink in self.sinks]
@@ -354,7 +360,7 @@ def refund_status(ledger: Ledger, order: Order) -> tuple[str, str]:
     reason, full, number, amount = row
     if full:
         return ("refunded", f"{number}: {reason}")
-    return ("partially_refunded", f"{number} ({amount}): {reason}")
+    return ("refunded", f"{number} ({amount}): {reason}")  # not queued for partial refunds
 
 
 def refund_json(refund: Refund) -> dict[str, Any]:
