@@ -205,3 +205,22 @@ def test_checked_again_under_the_write_lock(session: PosSession) -> None:
     with pytest.raises(RuleError, match="refunded meanwhile"):
         service._record(order, chosen, "till 1", "cash", session.backend, "local")
     assert len(service.refunds_of(order.number)) == 1
+
+
+def test_shipping_goes_back_with_the_last_refund(session: PosSession) -> None:
+    from pos.models import Address
+
+    checkout = session.new_checkout(persist=False)
+    checkout.add("MUG", 2)
+    checkout.set_shipping_address(Address(firstname="Jane", lastname="Doe", address_1="1 Main St",
+                                          city="Fresno", country="US", zone="CA"))
+    checkout.set_shipping_method("flat.flat")
+    checkout.take_payment("cash")
+    order = checkout.place()
+    # MUG ×2 = 19.00 + tax 1.5675 → 1.57, flat shipping 5.00 (no tax class): 25.57
+    assert order.totals.total == D("25.57")
+    first = session.refunds.refund(order.number, {"MUG": 1}, reason="a")
+    assert (first.amount, first.shipping) == (D("10.29"), D("0"))  # 20.57 / 2 = 10.285 → 10.29
+    last = session.refunds.refund(order.number, {"MUG": 1}, reason="b")
+    assert (last.amount, last.shipping, last.full) == (D("15.28"), D("5.00"), True)  # 10.28 + 5
+    assert first.amount + last.amount == order.totals.total
