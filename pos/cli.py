@@ -281,7 +281,7 @@ def _orders(session: Any, args: argparse.Namespace) -> int:
     from pos.money import format_money
     from pos.sale_file import order_json
 
-    if args.orders_command in ("print", "refund"):
+    if args.orders_command in ("print", "refund", "void"):
         from pos.commands import counter
 
         return counter.run(session, args)

@@ -247,6 +247,14 @@ class RefundService:
                 self.deliver(order.number)
         return refund
 
+    def void(self, order_number: str, *, reason: str) -> Refund:
+        """Refund everything still refundable, paid back the way the sale was paid."""
+        order = self.ledger.orders.get(order_number)
+        kinds = [p.kind for p in order.payments if p.status == "paid"]
+        method = {"cash": "cash", "card": "card", "link": "card", "voucher": "voucher"}.get(
+            kinds[0] if kinds else "", "other")
+        return self.refund(order_number, None, reason=reason, method=method)
+
     def preview(self, order_number: str, lines: Mapping[str, int] | None = None, *,
                 method: str = "cash") -> Refund:
         """What `refund()` would do, written nowhere (for a confirmation screen)."""

@@ -1,4 +1,4 @@
-"""`pos orders print|refund`: receipts (and reprints) and refunds from the command line."""
+"""`pos orders print|refund|void`: receipts (and reprints) and refunds from the command line."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ def add_order_actions(orders: Any, add_common: Any) -> None:
                         "none: the whole order)")
     p.add_argument("--reason", required=True)
     p.add_argument("--method", default="cash", choices=REFUND_METHODS)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--print", action="store_true", help="also print the refund slip")
+    p = orders.add_parser("void", help="refund a whole order the way it was paid")
+    add_common(p)
+    p.add_argument("number")
+    p.add_argument("--reason", required=True)
     p.add_argument("--json", action="store_true")
     p.add_argument("--print", action="store_true", help="also print the refund slip")
 
@@ -93,8 +99,11 @@ def run_print(session: Any, job: PrintJob, fmt: str | None, output: Path | None)
 def run(session: Any, args: argparse.Namespace) -> int:
     if args.orders_command == "print":
         return run_print(session, job_for(session, args.number), args.format, args.output)
-    refund = session.refunds.refund(args.number, parse_lines(args.line) or None,
-                                    reason=args.reason, method=args.method)
+    if args.orders_command == "void":
+        refund = session.refunds.void(args.number, reason=args.reason)
+    else:
+        refund = session.refunds.refund(args.number, parse_lines(args.line) or None,
+                                        reason=args.reason, method=args.method)
     if args.json:
         print(json.dumps(refund_json(refund), indent=2))
     else:

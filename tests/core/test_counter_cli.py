@@ -228,3 +228,14 @@ def test_refund_and_report_print_on_the_file_printer(tmp_path: Path, config_file
     assert max(len(line) for line in slips.read_text().splitlines()) <= 32
     code, _, _ = run(capsys, "report", "z", "--print")
     assert code == 0 and "Z REPORT (day closed)" in slips.read_text()
+
+
+def test_void(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    number = sell(tmp_path, capsys)
+    run(capsys, "orders", "refund", number, "--line", "MUG:1", "--reason", "chipped")
+    code, out, _ = run(capsys, "orders", "void", number, "--reason", "wrong order", "--json")
+    data = json.loads(out)
+    # what was left: 80.84 − 10.28 = 70.56, back in cash as the sale was paid
+    assert code == 0 and data["amount"] == "70.56" and data["method"] == "cash" and data["full"]
+    code, _, err = run(capsys, "orders", "void", number, "--reason", "again")
+    assert code == 2 and "already canceled or fully refunded" in err
