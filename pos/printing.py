@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import redirect_stdout
@@ -141,11 +142,21 @@ def render_pdf(job: PrintJob) -> bytes:
 
 
 def _escpos() -> Any:
+    """`escpos.printer`, imported on first use.
+
+    python-escpos calls `logging.basicConfig()` when imported, which would print every log line
+    of this program on stderr (over the counter's screen): the handler it adds is taken away.
+    """
+    root = logging.getLogger()
+    before = list(root.handlers)
     try:
         import escpos.printer
     except ImportError:
         raise PrinterError(message="python-escpos is not installed.",
                            hint="pip install 'pos[printer]' (or python-escpos).") from None
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
     return escpos.printer
 
 

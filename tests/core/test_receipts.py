@@ -118,3 +118,25 @@ def test_pdf(session: PosSession, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "fpdf", None)
     with pytest.raises(PrinterError, match="fpdf2 is not installed"):
         render_pdf(PrintJob(["x"]))
+
+
+def test_escpos_import_leaves_logging_alone() -> None:
+    """python-escpos calls logging.basicConfig() on import; its stderr handler must not stay."""
+    import importlib
+    import logging
+
+    from pos.printing import _escpos
+
+    for name in [m for m in sys.modules if m == "escpos" or m.startswith("escpos.")]:
+        del sys.modules[name]
+    root = logging.getLogger()
+    saved = list(root.handlers)
+    for handler in saved:  # pytest's capture handlers would make basicConfig a no-op
+        root.removeHandler(handler)
+    try:
+        _escpos()
+        assert root.handlers == []
+    finally:
+        for handler in saved:
+            root.addHandler(handler)
+    importlib.import_module("escpos.printer")
