@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from escpos.printer import Dummy
 
 from pos.config import PrinterSettings, ShopSettings
 from pos.printing import (
     PrinterError,
     PrintJob,
+    _escpos,
     escpos_bytes,
     open_printer,
     print_job,
@@ -23,6 +23,8 @@ from pos.printing import (
 from pos.receipt import receipt_lines, render_receipt, render_refund
 from pos.session import PosSession
 from tests.core.counter_helpers import sale_a
+
+Dummy = _escpos().Dummy  # through pos.printing: python-escpos's logging setup is undone
 
 SHOP = ShopSettings(name="Corner Shop", address="2 High St", tax_id="GB123456789")
 
@@ -124,8 +126,6 @@ def test_escpos_import_leaves_logging_alone() -> None:
     """python-escpos calls logging.basicConfig() on import; its stderr handler must not stay."""
     import importlib
     import logging
-
-    from pos.printing import _escpos
 
     for name in [m for m in sys.modules if m == "escpos" or m.startswith("escpos.")]:
         del sys.modules[name]
