@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("number")
     p.add_argument("--json", action="store_true")
+    from pos.commands import cash, cashier, counter, report
+
+    counter.add_order_actions(orders, _add_common)
+    for module in (cash, report, cashier):
+        module.add_parser(sub, _add_common)
 
     catalog = sub.add_parser("catalog", help="the local product catalog").add_subparsers(
         dest="catalog_command", metavar="ACTION", required=True)
@@ -105,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 CORE_COMMANDS = {"tui", "checkout", "orders", "catalog", "config", "doctor", "sync", "backend",
-                 "outbox"}
+                 "outbox", "cash", "report", "cashier"}
 
 
 def main(argv: Sequence[str] | None = None, *, transports: Mapping[str, Any] | None = None) -> int:
@@ -236,7 +241,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     session = _session(args)
     try:
         handler = {"checkout": _checkout, "orders": _orders, "catalog": _catalog,
-                   "sync": _sync, "backend": _backend_info, "outbox": _outbox}[command]
+                   "sync": _sync, "backend": _backend_info, "outbox": _outbox,
+                   "cash": _counter, "report": _counter, "cashier": _counter}[command]
         return handler(session, args)
     finally:
         session.close()
@@ -295,6 +301,10 @@ def _orders(session: Any, args: argparse.Namespace) -> int:
     from pos.money import format_money
     from pos.sale_file import order_json
 
+    if args.orders_command in ("print", "refund", "void"):
+        from pos.commands import counter
+
+        return counter.run(session, args)
     if args.orders_command == "list":
         orders = session.ledger.orders.list(limit=args.limit, search=args.search,
                                             status=args.status)
@@ -317,7 +327,8 @@ def _orders(session: Any, args: argparse.Namespace) -> int:
         return 0
     from pos.receipt import render_receipt
 
-    print(render_receipt(order, session.settings.shop), end="")
+    print(render_receipt(order, session.settings.shop,
+                         refunds=session.refunds.refunds_of(order.number)), end="")
     print(f"Status: {order.status.value}" + (f", remote id {order.remote_id}"
                                               if order.remote_id else ""))
     if order.last_error:
@@ -375,6 +386,12 @@ def _backend_info(session: Any, args: argparse.Namespace) -> int:
         for key, value in data.items():
             print(f"{key:<13} {', '.join(value) if isinstance(value, list) else value}")
     return 0
+
+
+def _counter(session: Any, args: argparse.Namespace) -> int:
+    from pos.commands import cash, cashier, report
+
+    return int({"cash": cash, "report": report, "cashier": cashier}[args.command].run(session, args))
 
 
 def _outbox(session: Any, args: argparse.Namespace) -> int:

@@ -14,8 +14,13 @@ from typing import Any
 
 from pos.backends import create_backend
 from pos.backends.base import Backend, BackendContext
+from pos.cash import CashDrawer
+from pos.cashiers import Cashier, Cashiers
 from pos.checkout import Checkout
 from pos.config import Settings, default_data_dir, load_settings
+from pos.printing import PrintJob, print_job, receipt_job, report_job
+from pos.refunds import RefundService
+from pos.reports import Reports
 from pos.store import Catalog, Ledger, catalog_path
 from pos.sync import SyncEngine
 
@@ -33,6 +38,7 @@ class PosSession:
     _backends: dict[str, Backend] = field(default_factory=dict)
     _checkout: Checkout | None = None
     _sync: SyncEngine | None = None
+    _cashier: str | None = None  # set by open_till(); else the configured cashier
 
     @property
     def lane(self) -> str:
@@ -40,7 +46,52 @@ class PosSession:
 
     @property
     def cashier(self) -> str:
-        return self.settings.cashier
+        return self._cashier if self._cashier is not None else self.settings.cashier
+
+    # --- counter operations: the services the screens and the CLI call ----------------------
+
+    def open_till(self, name: str, pin: str) -> Cashier:
+        """Check the PIN and make this cashier the one recorded on sales, refunds and reports."""
+        cashier = Cashiers(self.ledger).open_till(name, pin)
+        self._cashier = cashier.name
+        if self._checkout is not None:
+            self._checkout.cashier = cashier.name
+        return cashier
+
+    @property
+    def cashiers(self) -> Cashiers:
+        return Cashiers(self.ledger)
+
+    @property
+    def refunds(self) -> RefundService:
+        return RefundService(self.ledger, self.backend, lane=self.lane, cashier=self.cashier,
+                             profile=self.profile, sinks=tuple(self.settings.sinks),
+                             tax_classes=self.catalog.tax_classes(), deliver=self.sync.deliver,
+                             backend_for=self.backend_for)
+
+    @property
+    def cash(self) -> CashDrawer:
+        return CashDrawer(self.ledger, lane=self.lane, cashier=self.cashier)
+
+    def receipt_job(self, number: str) -> PrintJob:
+        """A receipt (order number) or refund slip (`<order>-R<n>`), ready to print or show."""
+        return receipt_job(self.ledger, self.refunds, number, self.settings.shop,
+                           self.settings.printer.width)
+
+    def print_receipt(self, number: str) -> str:
+        """Print (or reprint) on the configured printer; returns where it went."""
+        return print_job(self.receipt_job(number), self.settings.printer)
+
+    def print_report(self, report: Mapping[str, Any]) -> str:
+        """Print an X/Z report (`DayReport.to_dict()`) on the receipt printer."""
+        return print_job(report_job(report, self.settings.shop, self.settings.printer.width),
+                         self.settings.printer)
+
+    @property
+    def reports(self) -> Reports:
+        table = self.settings.profile_table(self.profile)
+        return Reports(self.ledger, lane=self.lane, cashier=self.cashier,
+                       currency=str(table.get("currency", "USD")))
 
     def backend_for(self, profile: str) -> Backend:
         """The backend of a profile, created on first use (so an unused sink costs nothing)."""

@@ -12,7 +12,8 @@ For each entry, in order per sale (a sale's placement before its mirrors):
   send again; the backend cannot tell → stays `unknown` for a person to decide.
 * refused (`PermanentError`, `RuleError`) → `failed` with the reason, shown in the outbox.
 
-Mirrors to sinks (Voucherify) are upserts keyed by the sale number, so they are simply retried.
+Mirrors to sinks (Voucherify) are upserts keyed by the sale number, so they are simply retried;
+so are `status` entries (a refund or cancellation told to the store by `update_order_status`).
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ class SyncEngine:
             self._place(entry, order, backend, report)
         elif entry.kind == "mirror":
             self._mirror(entry, order, backend, report)
+        elif entry.kind == "status":
+            self._status(entry, order, backend, report)
 
     def _place(self, entry: OutboxEntry, order: Order, backend: Backend, report: SyncReport) -> None:
         outbox = self.ledger.outbox
@@ -172,6 +175,25 @@ class SyncEngine:
             report.failed.append(f"{order.number}→{entry.target}")
             return
         self.ledger.outbox.set_state(entry.id, "done", remote_id=result.remote_id, error="")
+        report.mirrored.append(order.number)
+
+    def _status(self, entry: OutboxEntry, order: Order, backend: Backend,
+                report: SyncReport) -> None:
+        """Tell the store an order was refunded or canceled (`update_order_status`)."""
+        from pos.refunds import refund_status
+
+        status, reason = refund_status(self.ledger, order)
+        self.ledger.outbox.set_state(entry.id, "sending", count_attempt=True)
+        try:
+            backend.update_order_status(order, status, reason)
+        except TransientError as exc:  # setting a status again is harmless
+            self._retry_later(entry, order, exc, report, touch_order=False)
+            return
+        except PosError as exc:
+            self.ledger.outbox.set_state(entry.id, "failed", error=exc.one_line())
+            report.failed.append(f"{order.number}→{entry.target}")
+            return
+        self.ledger.outbox.set_state(entry.id, "done", error="")
         report.mirrored.append(order.number)
 
     # --- state changes -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pos.backends.base import (
     Backend,
@@ -43,6 +44,9 @@ from pos.pricing import CouponRule, PricingContext, price_cart, reward_maximum
 from pos.store.catalog import Catalog
 from pos.store.db import transaction
 
+if TYPE_CHECKING:
+    from pos.refunds import Refund
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS demo_customers (
     id TEXT PRIMARY KEY, firstname TEXT, lastname TEXT, email TEXT, telephone TEXT,
@@ -54,6 +58,9 @@ CREATE TABLE IF NOT EXISTS demo_vouchers (
 CREATE TABLE IF NOT EXISTS demo_orders (
     id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
     status TEXT NOT NULL, total TEXT NOT NULL, customer TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS demo_refunds (
+    number TEXT PRIMARY KEY, order_number TEXT NOT NULL, created_at TEXT NOT NULL,
+    amount TEXT NOT NULL, data TEXT NOT NULL);
 """
 
 SHIPPING_ZONES = {"US", "GB", "CA"}  # flat rate delivers here
@@ -358,6 +365,25 @@ class LocalBackend(Backend):
         if row is None:
             raise NotFoundError(message=f"The demo store has no order {remote_id}.")
         return _remote(row)
+
+    def refund(self, order: Order, refund: Refund) -> None:
+        """Book a refund: stock back for each refunded line, `refunded` when it is complete.
+
+        Keyed by the refund's number, so booking the same refund twice changes nothing.
+        """
+        with transaction(self.db, self.catalog.path) as conn:
+            if conn.execute("SELECT 1 FROM demo_refunds WHERE number = ?",
+                            [refund.number]).fetchone():
+                return
+            conn.execute("INSERT INTO demo_refunds (number, order_number, created_at, amount, "
+                         "data) VALUES (?, ?, ?, ?, ?)",
+                         [refund.number, order.number, refund.created_at.isoformat(),
+                          str(refund.amount), refund.model_dump_json()])
+            for line in refund.lines:
+                self.catalog.adjust_stock(conn, line.product_id, line.quantity)
+            if refund.full:
+                conn.execute("UPDATE demo_orders SET status = 'refunded' WHERE number = ?",
+                             [order.number])
 
     def update_order_status(self, order: Order, status: str, reason: str = "") -> None:
         with transaction(self.db, self.catalog.path) as conn:
