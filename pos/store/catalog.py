@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
@@ -72,6 +73,13 @@ COLUMNS = ("id", "sku", "barcode", "name", "price", "tax_class", "stock", "minim
 REQUIRED_CSV = ("id", "sku", "barcode", "name", "price", "stock", "category")
 OPTIONAL_CSV = ("tax_class", "options", "minimum")
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM products"
+# `AND barcode != ''` lets SQLite use the partial indexes (it cannot prove `barcode = ?` implies
+# it for a bound parameter, and would scan the table instead).
+_LOOKUPS = (
+    _SELECT + " WHERE barcode = ? AND barcode != '' LIMIT 1",
+    _SELECT + " WHERE sku = ? AND sku != '' LIMIT 1",
+    _SELECT + " WHERE id = ? LIMIT 1",
+)
 _UPSERT = (
     f"INSERT INTO products ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
     "ON CONFLICT(id) DO UPDATE SET "
@@ -119,8 +127,9 @@ class Catalog:
         code = code.strip()
         if not code:
             return None
-        for column in ("barcode", "sku", "id"):
-            row = self.db.execute(_SELECT + f" WHERE {column} = ? LIMIT 1", [code]).fetchone()
+        conn = self.db.conn
+        for sql in _LOOKUPS:
+            row = conn.execute(sql, (code,)).fetchone()
             if row:
                 return row_product(row)
         return None
@@ -239,62 +248,105 @@ class Catalog:
 
     def _bulk_upsert(self, rows: Iterator[tuple[Any, ...]],
                      progress: Callable[[int], None] | None) -> int:
+        """Upsert rows in one transaction (all or nothing).
+
+        A big load (a first import, a full refresh) does not update the FTS index row by row
+        through the triggers: they are dropped inside the transaction, the index is rebuilt once
+        at the end and the triggers recreated, still before the one COMMIT. A small load into a
+        big catalog keeps the triggers (a rebuild would cost more than the rows).
+        """
         count = 0
         with transaction(self.db, self.path) as conn:
-            while True:
-                chunk = [row for _, row in zip(range(20_000), rows, strict=False)]
-                if not chunk:
-                    break
-                conn.executemany(_UPSERT, chunk)
-                count += len(chunk)
-                if progress:
-                    progress(count)
+            chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
+            existing = conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0
+            bulk = len(chunk) == _CHUNK or existing < 4 * len(chunk)
+            triggers: list[str] = []
+            if bulk:
+                triggers = [sql for (sql,) in conn.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'products'"
+                    " ORDER BY name")]
+                for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                            "AND tbl_name = 'products'").fetchall():
+                    conn.execute(f'DROP TRIGGER "{name}"')
+            cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # indexes stay in memory
+            try:
+                while chunk:
+                    conn.executemany(_UPSERT, chunk)
+                    count += len(chunk)
+                    if progress:
+                        progress(count)
+                    chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
+                if bulk:
+                    conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
+                    for sql in triggers:
+                        conn.execute(sql)
+            finally:
+                conn.execute(f"PRAGMA cache_size = {int(cache)}")
         return count
 
 
+_CHUNK = 20_000
+_BULK_CACHE_KIB = -65_536  # 64 MiB of page cache while loading, back to the default after
+
+
 def _csv_rows(reader: Iterator[list[str]], header: list[str], path: Path) -> Iterator[tuple[Any, ...]]:
-    index = {name: i for i, name in enumerate(header)}
+    convert = _row_converter(header)
     width = len(header)
     for line_no, cells in enumerate(reader, start=2):
         if not cells or all(not c.strip() for c in cells):
             continue
         if len(cells) != width:
             raise InputError(message=f"{path}, line {line_no}: {len(cells)} fields, expected {width}.")
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            i = index.get(name)
-            return cells[i].strip() if i is not None else ""
-
         try:
-            yield _row_from_cells(cell)
+            yield convert(cells)
         except (InputError, ValueError, ValidationError) as exc:
             reason = exc.message if isinstance(exc, InputError) else str(exc).splitlines()[0]
             raise InputError(message=f"{path}, line {line_no}: {reason}") from None
 
 
-def _row_from_cells(cell: Callable[[str], str]) -> tuple[Any, ...]:
-    pid, name = cell("id"), cell("name")
-    if not pid:
-        raise InputError(message="id is empty")
-    if not name:
-        raise InputError(message="name is empty")
-    price = parse_money(cell("price"))
-    if price < 0:
-        raise InputError(message=f"price {cell('price')!r} is negative")
-    stock_text = cell("stock")
-    stock = int(stock_text) if stock_text else None
-    minimum = int(cell("minimum") or 1)
-    if minimum < 1:
-        raise InputError(message="minimum must be at least 1")
-    options_text = cell("options")
-    options = ""
-    if options_text:
-        try:
-            parsed = json.loads(options_text)
-        except json.JSONDecodeError:
-            raise InputError(message="options is not a JSON list") from None
-        if not isinstance(parsed, list):
-            raise InputError(message="options is not a JSON list")
-        options = json.dumps([ProductOption.model_validate(o).model_dump(mode="json") for o in parsed])
-    return (pid, cell("sku"), cell("barcode"), name, str(price), cell("tax_class"), stock, minimum,
-            options, cell("category"), 1, 0, 0)
+_PLAIN_PRICE = re.compile(r"\d+(\.\d+)?")
+
+
+def _row_converter(header: list[str]) -> Callable[[list[str]], tuple[Any, ...]]:
+    """A function turning one CSV record into a products row (columns looked up once)."""
+    index = {name: i for i, name in enumerate(header)}
+    i_id, i_sku, i_barcode, i_name, i_price, i_stock, i_category = (
+        index[c] for c in ("id", "sku", "barcode", "name", "price", "stock", "category"))
+    i_tax, i_options, i_minimum = (index.get(c) for c in ("tax_class", "options", "minimum"))
+    plain_price = _PLAIN_PRICE.fullmatch
+
+    def convert(cells: list[str]) -> tuple[Any, ...]:
+        pid, name = cells[i_id].strip(), cells[i_name].strip()
+        if not pid:
+            raise InputError(message="id is empty")
+        if not name:
+            raise InputError(message="name is empty")
+        price_text = cells[i_price].strip()
+        # a plain "12.50" is what parse_money returns for it; anything else goes through it
+        price = Decimal(price_text) if plain_price(price_text) else parse_money(price_text)
+        if price < 0:
+            raise InputError(message=f"price {price_text!r} is negative")
+        stock_text = cells[i_stock].strip()
+        stock = int(stock_text) if stock_text else None
+        minimum_text = cells[i_minimum].strip() if i_minimum is not None else ""
+        minimum = int(minimum_text or 1)
+        if minimum < 1:
+            raise InputError(message="minimum must be at least 1")
+        options_text = cells[i_options].strip() if i_options is not None else ""
+        options = _options_json(options_text) if options_text else ""
+        return (pid, cells[i_sku].strip(), cells[i_barcode].strip(), name, str(price),
+                cells[i_tax].strip() if i_tax is not None else "", stock, minimum, options,
+                cells[i_category].strip(), 1, 0, 0)
+
+    return convert
+
+
+def _options_json(options_text: str) -> str:
+    try:
+        parsed = json.loads(options_text)
+    except json.JSONDecodeError:
+        raise InputError(message="options is not a JSON list") from None
+    if not isinstance(parsed, list):
+        raise InputError(message="options is not a JSON list")
+    return json.dumps([ProductOption.model_validate(o).model_dump(mode="json") for o in parsed])
