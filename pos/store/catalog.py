@@ -80,6 +80,8 @@ _LOOKUPS = (
     _SELECT + " WHERE sku = ? AND sku != '' LIMIT 1",
     _SELECT + " WHERE id = ? LIMIT 1",
 )
+_SEARCH_FTS = ("SELECT " + ", ".join(f"p.{c}" for c in COLUMNS) + " FROM products_fts "
+               "JOIN products p ON p.rowid = products_fts.rowid WHERE products_fts MATCH ?")
 _UPSERT = (
     f"INSERT INTO products ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
     "ON CONFLICT(id) DO UPDATE SET "
@@ -143,11 +145,12 @@ class Catalog:
         short_words = [w for w in words if len(w) < 3]
         if long_words:
             match = " AND ".join('"' + w.replace('"', '""') + '"' for w in long_words)
-            sql = (_SELECT + " WHERE rowid IN (SELECT rowid FROM products_fts "
-                   "WHERE products_fts MATCH ?" + (" LIMIT ?)" if not short_words else ")"))
-            params: list[Any] = [match] + ([limit] if not short_words else [])
+            # driven by the FTS index in rowid order, so LIMIT stops the scan early even when
+            # short words filter the hits further
+            sql = _SEARCH_FTS
+            params: list[Any] = [match]
             for w in short_words:
-                sql += " AND instr(lower(name), ?) > 0"
+                sql += " AND instr(lower(p.name), ?) > 0"
                 params.append(w)
             sql += " LIMIT ?"
             params.append(limit)
@@ -155,7 +158,8 @@ class Catalog:
         else:
             prefix = text.strip().replace("%", "").replace("_", "")
             rows = self.db.execute(
-                _SELECT + " WHERE name LIKE ? OR sku = ? OR barcode = ? LIMIT ?",
+                _SELECT + " WHERE name LIKE ? OR (sku = ? AND sku != '') "
+                "OR (barcode = ? AND barcode != '') LIMIT ?",  # three index searches, no scan
                 [prefix + "%", text.strip(), text.strip(), limit],
             ).fetchall()
         return [row_product(r) for r in rows]
