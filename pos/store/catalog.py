@@ -257,21 +257,19 @@ class Catalog:
         A big load (a first import, a full refresh) does not update the FTS index row by row
         through the triggers: they are dropped inside the transaction, the index is rebuilt once
         at the end and the triggers recreated, still before the one COMMIT. A small load into a
-        big catalog keeps the triggers (a rebuild would cost more than the rows).
+        big catalog keeps the triggers (a rebuild would cost more than the rows). Into an empty
+        table, the secondary indexes are also built once at the end (sorted, not row by row).
         """
         count = 0
         with transaction(self.db, self.path) as conn:
             chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
             existing = conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0
             bulk = len(chunk) == _CHUNK or existing < 4 * len(chunk)
-            triggers: list[str] = []
+            rebuilt: list[str] = []  # CREATE statements to run again after the load
             if bulk:
-                triggers = [sql for (sql,) in conn.execute(
-                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'products'"
-                    " ORDER BY name")]
-                for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                            "AND tbl_name = 'products'").fetchall():
-                    conn.execute(f'DROP TRIGGER "{name}"')
+                rebuilt = _drop_schema(conn, "trigger")
+                if not existing:
+                    rebuilt = _drop_schema(conn, "index") + rebuilt
             cache = conn.execute("PRAGMA cache_size").fetchone()[0]
             conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # indexes stay in memory
             try:
@@ -283,11 +281,21 @@ class Catalog:
                     chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
                 if bulk:
                     conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
-                    for sql in triggers:
+                    for sql in rebuilt:
                         conn.execute(sql)
             finally:
                 conn.execute(f"PRAGMA cache_size = {int(cache)}")
         return count
+
+
+def _drop_schema(conn: sqlite3.Connection, kind: str) -> list[str]:
+    """Drop the products table's triggers or (non-automatic) indexes; return their SQL."""
+    found = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = ? "
+                         "AND tbl_name = 'products' AND sql IS NOT NULL ORDER BY name",
+                         [kind]).fetchall()
+    for name, _ in found:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+    return [sql for _, sql in found]
 
 
 _CHUNK = 20_000

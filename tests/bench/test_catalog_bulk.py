@@ -44,6 +44,9 @@ def test_bulk_import_then_refresh_then_small_update(tmp_path: Path) -> None:
     triggers = {r[0] for r in catalog.db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert triggers == {"products_ai", "products_ad", "products_au"}
+    indexes = {r[0] for r in catalog.db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+    assert indexes == {"products_barcode", "products_sku", "products_name"}  # built again
     # a refresh renaming some products: upserted, the index follows
     for row in rows[:5_000]:
         row[3] = "Zanzibar " + row[3]
