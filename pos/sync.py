@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -72,7 +73,7 @@ class SyncEngine:
         self.offline_targets: set[str] = set()
         self.lock = sync_lock(ledger.data_dir)
         # writes whose commit may wait for the next transaction (see the module docstring)
-        self._deferring = False
+        self._deferring: int | None = None  # the thread running `flush` (only it defers)
         self._pending: list[Callable[[sqlite3.Connection], None]] = []
         self._pending_done: set[int] = set()
 
@@ -93,11 +94,11 @@ class SyncEngine:
         if not self.lock.acquire():
             report.errors.append("Another pos process is sending this data dir's sales.")
             return report
-        self._deferring = True
+        self._deferring = threading.get_ident()
         try:
             self._flush(now, report)
         finally:
-            self._deferring = False
+            self._deferring = None
             try:
                 self._write()  # whatever `done` is still pending
             finally:
@@ -230,7 +231,7 @@ class SyncEngine:
                          "WHERE id = ?", [remote_id, entry.id])
             ledger.orders.update(done, event, f"{entry.target} #{remote_id}", conn=conn)
 
-        if self._deferring and self._can_reconcile(entry.target):
+        if self._deferring == threading.get_ident() and self._can_reconcile(entry.target):
             self._pending.append(mark_done)  # committed with the next transaction
             self._pending_done.add(entry.id)
         else:
