@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import ClassVar
 
 import httpx
@@ -92,9 +94,21 @@ def _reference(base_url: str, bodies: list[str]) -> tuple[float, float]:
     return len(bodies) / wall, cpu * 1000 / len(bodies)
 
 
+def _app_logging(path: Path) -> logging.Handler:
+    """Log like the `pos` command does (`pos.cli._setup_logging`): one INFO line per attempt."""
+    from logging.handlers import RotatingFileHandler
+
+    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger("pos").addHandler(handler)
+    logging.getLogger("pos").setLevel(logging.INFO)
+    return handler
+
+
 def bench_sync(run: Run) -> None:
     n = 1_000 if run.quick else 10_000
     emulator, base_url = _start_emulator()
+    handler = _app_logging(run.workdir / "pos.log")
     try:
         ref_rate, ref_cpu = _reference(
             base_url, [sample_order(f"R1-{i:06d}", "R1").model_dump_json() for i in range(n)])
@@ -127,6 +141,8 @@ def bench_sync(run: Run) -> None:
         backend.close()
         ledger.close()
     finally:
+        logging.getLogger("pos").removeHandler(handler)
+        handler.close()
         emulator.terminate()
         emulator.wait()
     verified = (placed == n and statuses == {"placed": n} and open_entries == 0
