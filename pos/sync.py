@@ -14,15 +14,26 @@ For each entry, in order per sale (a sale's placement before its mirrors):
 
 Mirrors to sinks (Voucherify) are upserts keyed by the sale number, so they are simply retried;
 so are `status` entries (a refund or cancellation told to the store by `update_order_status`).
+
+Batching (throughput of `flush`, one fsync per sale instead of three): the `sending` mark of an
+entry and its order's `sending` status are one transaction, committed before the call. During a
+flush, the `done` of a placement is not committed on its own: it rides in the next transaction
+(the next entry's `sending` mark, committed before *its* call) or the one closing the flush. No
+state change that announces a call is ever delayed; a crash in between leaves the entry `sending`,
+which is reconciled (looked up on the store) exactly as after a crash just before `done`. Only
+backends that can reconcile (they override `find_order`) get this; for the others `done` is
+committed at once, so a crash never leaves more for a person to check than before.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import sqlite3
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pos.backends.base import Backend, UnsupportedError
 from pos.errors import OutcomeUnknown, PosError, TransientError
@@ -62,6 +73,10 @@ class SyncEngine:
         self.backend_for = backend_for
         self.offline_targets: set[str] = set()
         self.lock = sync_lock(ledger.data_dir)
+        # writes whose commit may wait for the next transaction (see the module docstring)
+        self._deferring: int | None = None  # the thread running `flush` (only it defers)
+        self._pending: list[Callable[[sqlite3.Connection], None]] = []
+        self._pending_done: set[int] = set()
 
     # --- entry points ------------------------------------------------------------------------
 
@@ -80,10 +95,15 @@ class SyncEngine:
         if not self.lock.acquire():
             report.errors.append("Another pos process is sending this data dir's sales.")
             return report
+        self._deferring = threading.get_ident()
         try:
             self._flush(now, report)
         finally:
-            self.lock.release()
+            self._deferring = None
+            try:
+                self._write()  # whatever `done` is still pending
+            finally:
+                self.lock.release()
         return report
 
     def _flush(self, now: float | None, report: SyncReport) -> None:
@@ -95,25 +115,42 @@ class SyncEngine:
             if entry.target in tripped or (entry.kind != "place" and entry.number in blocked):
                 continue
             before = len(report.queued)
-            self._process(entry, report)
+            state = self._process(entry, report)
             if len(report.queued) > before:
                 tripped.add(entry.target)
-            if entry.kind == "place":
-                current = self.ledger.outbox.get(entry.id)
-                if current is not None and current.state != "done":
-                    blocked.add(entry.number)
+            if entry.kind == "place" and state != "done":
+                blocked.add(entry.number)
 
     # --- one entry ---------------------------------------------------------------------------
 
-    def _process(self, entry: OutboxEntry, report: SyncReport) -> None:
+    def _process(self, entry: OutboxEntry, report: SyncReport) -> str:
+        """Attempt one entry; returns its state afterwards."""
         started = time.monotonic()
+        if entry.kind != "place":
+            self._write()  # mirrors keep their own transactions: commit what waits first
         self._attempt(entry, report)
         after = self.ledger.outbox.get(entry.id)
+        if after is not None and entry.id in self._pending_done:
+            after = replace(after, state="done", last_error="")
         log.info("sync %s %s→%s attempt %d: %s%s (%.0f ms)", entry.number, entry.kind,
                  entry.target, (after.attempts if after else entry.attempts),
                  after.state if after else "?",
                  f" — {after.last_error}" if after and after.last_error else "",
                  (time.monotonic() - started) * 1000)
+        return after.state if after else "?"
+
+    def _write(self, change: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        """Commit the pending writes (and `change`) in one transaction."""
+        if not self._pending and change is None:
+            return
+        ledger = self.ledger
+        with transaction(ledger.db, ledger.path) as conn:
+            for pending in self._pending:
+                pending(conn)
+            if change is not None:
+                change(conn)
+        self._pending.clear()
+        self._pending_done.clear()
 
     def _attempt(self, entry: OutboxEntry, report: SyncReport) -> None:
         order = self.ledger.orders.get(entry.number)
@@ -144,8 +181,14 @@ class SyncEngine:
             if found is not None:
                 self._placed(entry, order, found.remote_id, report, "reconciled")
                 return
-        outbox.set_state(entry.id, "sending", count_attempt=True)
-        self._set_order_status(order, OrderStatus.SENDING)
+        sending = order.model_copy(update={"status": OrderStatus.SENDING, "last_error": ""})
+
+        def announce(conn: sqlite3.Connection) -> None:
+            outbox.set_state(entry.id, "sending", count_attempt=True, conn=conn)
+            self.ledger.orders.update(sending, conn=conn)
+
+        self._write(announce)  # committed before the call it announces
+        order = sending
         crash_point("after_sending")
         try:
             placed = backend.place_order(order)
@@ -204,11 +247,26 @@ class SyncEngine:
         done = order.model_copy(update={"status": OrderStatus.PLACED, "remote_id": remote_id,
                                         "last_error": ""})
         ledger = self.ledger
-        with transaction(ledger.db, ledger.path) as conn:
+
+        def mark_done(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE outbox SET state = 'done', remote_id = ?, last_error = '' "
                          "WHERE id = ?", [remote_id, entry.id])
             ledger.orders.update(done, event, f"{entry.target} #{remote_id}", conn=conn)
+
+        if self._deferring == threading.get_ident() and self._can_reconcile(entry.target):
+            self._pending.append(mark_done)  # committed with the next transaction
+            self._pending_done.add(entry.id)
+        else:
+            self._write(mark_done)
         report.placed.append(order.number)
+
+    def _can_reconcile(self, target: str) -> bool:
+        """Whether the target's backend can look a sale up (so a lost `done` is recoverable)."""
+        try:
+            backend = self.backend_for(target)
+        except PosError:
+            return False
+        return type(backend).find_order is not Backend.find_order
 
     def _set_order_status(self, order: Order, status: OrderStatus, error: str = "",
                           event: str = "") -> None:

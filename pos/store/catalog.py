@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
@@ -72,6 +73,15 @@ COLUMNS = ("id", "sku", "barcode", "name", "price", "tax_class", "stock", "minim
 REQUIRED_CSV = ("id", "sku", "barcode", "name", "price", "stock", "category")
 OPTIONAL_CSV = ("tax_class", "options", "minimum")
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM products"
+# `AND barcode != ''` lets SQLite use the partial indexes (it cannot prove `barcode = ?` implies
+# it for a bound parameter, and would scan the table instead).
+_LOOKUPS = (
+    _SELECT + " WHERE barcode = ? AND barcode != '' LIMIT 1",
+    _SELECT + " WHERE sku = ? AND sku != '' LIMIT 1",
+    _SELECT + " WHERE id = ? LIMIT 1",
+)
+_SEARCH_FTS = ("SELECT " + ", ".join(f"p.{c}" for c in COLUMNS) + " FROM products_fts "
+               "JOIN products p ON p.rowid = products_fts.rowid WHERE products_fts MATCH ?")
 _UPSERT = (
     f"INSERT INTO products ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
     "ON CONFLICT(id) DO UPDATE SET "
@@ -119,8 +129,9 @@ class Catalog:
         code = code.strip()
         if not code:
             return None
-        for column in ("barcode", "sku", "id"):
-            row = self.db.execute(_SELECT + f" WHERE {column} = ? LIMIT 1", [code]).fetchone()
+        conn = self.db.conn
+        for sql in _LOOKUPS:
+            row = conn.execute(sql, (code,)).fetchone()
             if row:
                 return row_product(row)
         return None
@@ -134,11 +145,12 @@ class Catalog:
         short_words = [w for w in words if len(w) < 3]
         if long_words:
             match = " AND ".join('"' + w.replace('"', '""') + '"' for w in long_words)
-            sql = (_SELECT + " WHERE rowid IN (SELECT rowid FROM products_fts "
-                   "WHERE products_fts MATCH ?" + (" LIMIT ?)" if not short_words else ")"))
-            params: list[Any] = [match] + ([limit] if not short_words else [])
+            # driven by the FTS index in rowid order, so LIMIT stops the scan early even when
+            # short words filter the hits further
+            sql = _SEARCH_FTS
+            params: list[Any] = [match]
             for w in short_words:
-                sql += " AND instr(lower(name), ?) > 0"
+                sql += " AND instr(lower(p.name), ?) > 0"
                 params.append(w)
             sql += " LIMIT ?"
             params.append(limit)
@@ -146,7 +158,8 @@ class Catalog:
         else:
             prefix = text.strip().replace("%", "").replace("_", "")
             rows = self.db.execute(
-                _SELECT + " WHERE name LIKE ? OR sku = ? OR barcode = ? LIMIT ?",
+                _SELECT + " WHERE name LIKE ? OR (sku = ? AND sku != '') "
+                "OR (barcode = ? AND barcode != '') LIMIT ?",  # three index searches, no scan
                 [prefix + "%", text.strip(), text.strip(), limit],
             ).fetchall()
         return [row_product(r) for r in rows]
@@ -239,62 +252,113 @@ class Catalog:
 
     def _bulk_upsert(self, rows: Iterator[tuple[Any, ...]],
                      progress: Callable[[int], None] | None) -> int:
+        """Upsert rows in one transaction (all or nothing).
+
+        A big load (a first import, a full refresh) does not update the FTS index row by row
+        through the triggers: they are dropped inside the transaction, the index is rebuilt once
+        at the end and the triggers recreated, still before the one COMMIT. A small load into a
+        big catalog keeps the triggers (a rebuild would cost more than the rows). Into an empty
+        table, the secondary indexes are also built once at the end (sorted, not row by row).
+        """
         count = 0
         with transaction(self.db, self.path) as conn:
-            while True:
-                chunk = [row for _, row in zip(range(20_000), rows, strict=False)]
-                if not chunk:
-                    break
-                conn.executemany(_UPSERT, chunk)
-                count += len(chunk)
-                if progress:
-                    progress(count)
+            chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
+            existing = conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0
+            bulk = len(chunk) == _CHUNK or existing < 4 * len(chunk)
+            rebuilt: list[str] = []  # CREATE statements to run again after the load
+            if bulk:
+                rebuilt = _drop_schema(conn, "trigger")
+                if not existing:
+                    rebuilt = _drop_schema(conn, "index") + rebuilt
+            cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # indexes stay in memory
+            try:
+                while chunk:
+                    conn.executemany(_UPSERT, chunk)
+                    count += len(chunk)
+                    if progress:
+                        progress(count)
+                    chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
+                if bulk:
+                    conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
+                    for sql in rebuilt:
+                        conn.execute(sql)
+            finally:
+                conn.execute(f"PRAGMA cache_size = {int(cache)}")
         return count
 
 
+def _drop_schema(conn: sqlite3.Connection, kind: str) -> list[str]:
+    """Drop the products table's triggers or (non-automatic) indexes; return their SQL."""
+    found = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = ? "
+                         "AND tbl_name = 'products' AND sql IS NOT NULL ORDER BY name",
+                         [kind]).fetchall()
+    for name, _ in found:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+    return [sql for _, sql in found]
+
+
+_CHUNK = 20_000
+_BULK_CACHE_KIB = -65_536  # 64 MiB of page cache while loading, back to the default after
+
+
 def _csv_rows(reader: Iterator[list[str]], header: list[str], path: Path) -> Iterator[tuple[Any, ...]]:
-    index = {name: i for i, name in enumerate(header)}
+    convert = _row_converter(header)
     width = len(header)
     for line_no, cells in enumerate(reader, start=2):
         if not cells or all(not c.strip() for c in cells):
             continue
         if len(cells) != width:
             raise InputError(message=f"{path}, line {line_no}: {len(cells)} fields, expected {width}.")
-
-        def cell(name: str, cells: list[str] = cells) -> str:
-            i = index.get(name)
-            return cells[i].strip() if i is not None else ""
-
         try:
-            yield _row_from_cells(cell)
+            yield convert(cells)
         except (InputError, ValueError, ValidationError) as exc:
             reason = exc.message if isinstance(exc, InputError) else str(exc).splitlines()[0]
             raise InputError(message=f"{path}, line {line_no}: {reason}") from None
 
 
-def _row_from_cells(cell: Callable[[str], str]) -> tuple[Any, ...]:
-    pid, name = cell("id"), cell("name")
-    if not pid:
-        raise InputError(message="id is empty")
-    if not name:
-        raise InputError(message="name is empty")
-    price = parse_money(cell("price"))
-    if price < 0:
-        raise InputError(message=f"price {cell('price')!r} is negative")
-    stock_text = cell("stock")
-    stock = int(stock_text) if stock_text else None
-    minimum = int(cell("minimum") or 1)
-    if minimum < 1:
-        raise InputError(message="minimum must be at least 1")
-    options_text = cell("options")
-    options = ""
-    if options_text:
-        try:
-            parsed = json.loads(options_text)
-        except json.JSONDecodeError:
-            raise InputError(message="options is not a JSON list") from None
-        if not isinstance(parsed, list):
-            raise InputError(message="options is not a JSON list")
-        options = json.dumps([ProductOption.model_validate(o).model_dump(mode="json") for o in parsed])
-    return (pid, cell("sku"), cell("barcode"), name, str(price), cell("tax_class"), stock, minimum,
-            options, cell("category"), 1, 0, 0)
+_PLAIN_PRICE = re.compile(r"\d+(\.\d+)?")
+
+
+def _row_converter(header: list[str]) -> Callable[[list[str]], tuple[Any, ...]]:
+    """A function turning one CSV record into a products row (columns looked up once)."""
+    index = {name: i for i, name in enumerate(header)}
+    i_id, i_sku, i_barcode, i_name, i_price, i_stock, i_category = (
+        index[c] for c in ("id", "sku", "barcode", "name", "price", "stock", "category"))
+    i_tax, i_options, i_minimum = (index.get(c) for c in ("tax_class", "options", "minimum"))
+    plain_price = _PLAIN_PRICE.fullmatch
+
+    def convert(cells: list[str]) -> tuple[Any, ...]:
+        pid, name = cells[i_id].strip(), cells[i_name].strip()
+        if not pid:
+            raise InputError(message="id is empty")
+        if not name:
+            raise InputError(message="name is empty")
+        price_text = cells[i_price].strip()
+        # a plain "12.50" is what parse_money returns for it; anything else goes through it
+        price = Decimal(price_text) if plain_price(price_text) else parse_money(price_text)
+        if price < 0:
+            raise InputError(message=f"price {price_text!r} is negative")
+        stock_text = cells[i_stock].strip()
+        stock = int(stock_text) if stock_text else None
+        minimum_text = cells[i_minimum].strip() if i_minimum is not None else ""
+        minimum = int(minimum_text or 1)
+        if minimum < 1:
+            raise InputError(message="minimum must be at least 1")
+        options_text = cells[i_options].strip() if i_options is not None else ""
+        options = _options_json(options_text) if options_text else ""
+        return (pid, cells[i_sku].strip(), cells[i_barcode].strip(), name, str(price),
+                cells[i_tax].strip() if i_tax is not None else "", stock, minimum, options,
+                cells[i_category].strip(), 1, 0, 0)
+
+    return convert
+
+
+def _options_json(options_text: str) -> str:
+    try:
+        parsed = json.loads(options_text)
+    except json.JSONDecodeError:
+        raise InputError(message="options is not a JSON list") from None
+    if not isinstance(parsed, list):
+        raise InputError(message="options is not a JSON list")
+    return json.dumps([ProductOption.model_validate(o).model_dump(mode="json") for o in parsed])

@@ -9,6 +9,7 @@ entry that says exactly what might have happened.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,8 @@ class Outbox:
 
     def set_state(self, entry_id: int, state: str, *, error: str | None = None,
                   remote_id: str | None = None, next_attempt_at: float | None = None,
-                  count_attempt: bool = False) -> None:
+                  count_attempt: bool = False, conn: sqlite3.Connection | None = None) -> None:
+        """Change an entry's state: in its own transaction, or in `conn`'s when given."""
         sets = ["state = ?", "updated_at = ?"]
         params: list[object] = [state, now_iso()]
         if error is not None:
@@ -84,8 +86,12 @@ class Outbox:
             params.append(next_attempt_at)
         if count_attempt:
             sets.append("attempts = attempts + 1")
-        with transaction(self.db, self.path) as conn:
-            conn.execute(f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?", [*params, entry_id])
+        sql = f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?"
+        if conn is not None:
+            conn.execute(sql, [*params, entry_id])
+            return
+        with transaction(self.db, self.path) as c:
+            c.execute(sql, [*params, entry_id])
 
     def retry(self, entry_id: int) -> None:
         """Cashier asked to try again now (from failed/unknown)."""
