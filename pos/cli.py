@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status", choices=["queued", "sending", "placed", "unknown", "failed",
                                         "canceled"])
     p.add_argument("--json", action="store_true")
+    p = orders.add_parser("remote", help="orders as the profile's backend has them")
+    _add_common(p)
+    p.add_argument("--status", help="only orders in this backend status")
+    p.add_argument("--customer-id", help="only this customer's orders (where supported)")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
     p = orders.add_parser("show", help="one order, with its receipt and history")
     _add_common(p)
     p.add_argument("number")
@@ -305,6 +311,8 @@ def _orders(session: Any, args: argparse.Namespace) -> int:
         from pos.commands import counter
 
         return counter.run(session, args)
+    if args.orders_command == "remote":
+        return _orders_remote(session, args)
     if args.orders_command == "list":
         orders = session.ledger.orders.list(limit=args.limit, search=args.search,
                                             status=args.status)
@@ -335,6 +343,28 @@ def _orders(session: Any, args: argparse.Namespace) -> int:
         print(f"Last error: {order.last_error}")
     for at, kind, detail in session.ledger.orders.events(order.number):
         print(f"  {at[:19]}  {kind:<10} {detail}")
+    return 0
+
+
+def _orders_remote(session: Any, args: argparse.Namespace) -> int:
+    from pos.money import format_money
+
+    filters = {k: str(v) for k, v in (("status", args.status),
+                                      ("customer_id", args.customer_id),
+                                      ("limit", args.limit)) if v}
+    remote = session.backend.list_orders(**filters)[: args.limit]
+    if args.json:
+        _print_json([{"remote_id": o.remote_id, "number": o.number, "status": o.status,
+                      "total": None if o.total is None else str(o.total),
+                      "currency": o.currency, "customer": o.customer,
+                      "created_at": o.created_at.isoformat() if o.created_at else None}
+                     for o in remote])
+        return 0
+    if not remote:
+        print(f"{session.profile} has no orders to show.")
+    for o in remote:
+        total = format_money(o.total, o.currency or "USD") if o.total is not None else "?"
+        print(f"{o.remote_id:<12} {o.number or '-':<14} {o.status:<12} {total:>12}  {o.customer}")
     return 0
 
 

@@ -221,3 +221,13 @@ def test_config_set_writes_0600_and_masks(config_file: Path,
     code, _, err = run(capsys, "config", "set", "lane", "bad lane!")
     assert code == 3 and "lane" in err
     assert "bad lane" not in config_file.read_text()  # refused values never land on disk
+
+
+def test_orders_remote_lists_the_backends_orders(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "checkout", write_sale(tmp_path, {"items": [{"code": "MUG"}]}))
+    code, out, _ = run(capsys, "orders", "remote", "--json")
+    remote = json.loads(out)
+    assert code == 0 and remote[0]["number"] == "T1-000001" and remote[0]["remote_id"] == "1"
+    code, out, _ = run(capsys, "orders", "remote")
+    assert "T1-000001" in out
