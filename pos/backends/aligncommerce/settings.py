@@ -1,0 +1,37 @@
+"""Align Commerce profile settings and the service's codes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr
+
+from pos.backends.base import (
+    BackendSettings,
+)
+
+STORE = "Align Commerce"
+SCOPE = "products,buyer,invoice"
+CATALOG_PAGE = 500
+# Our payment method codes → the service's checkout_type.
+CHECKOUT_TYPES = {"bitcoin": "btc", "bank_transfer": "bank_transfer"}
+LINK_STATUS: dict[str, Literal["pending", "paid", "canceled", "failed"]] = {
+    "pending": "pending", "success": "paid", "cancel": "canceled", "fail": "failed"}
+
+
+class AlignCommerceSettings(BackendSettings):
+    backend: str = "aligncommerce"
+    base_url: str = "https://api.aligncommerce.com/"
+    username: str
+    password: SecretStr
+    client_id: str
+    secret_key: SecretStr
+    currency: str = "USD"
+    timeout: float = 15.0
+    allow_http: bool = False
+    verify_tls: bool = True
+    # buyer_info needs a name and an e-mail; a walk-in customer gets these.
+    guest_first_name: str = "Walk-in"
+    guest_last_name: str = "Customer"
+    guest_email: str = "pos-guest@example.invalid"
+
