@@ -6,9 +6,7 @@ import argparse
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from pos.errors import (
-    InputError,
-)
+from pos.errors import InputError
 from pos.money import format_money, parse_money, round_money
 
 if TYPE_CHECKING:

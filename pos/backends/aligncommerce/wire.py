@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from pos.errors import (
-    InputError,
-)
+from pos.errors import InputError
 from pos.models import Order
 from pos.money import round_money
 

@@ -6,9 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pos.backends.base import (
-    RemoteOrder,
-)
+from pos.backends.base import RemoteOrder
 from pos.backends.voucherify.settings import MAX_ITEMS
 from pos.models import Order, OrderStatus
 from pos.money import cents
