@@ -6,9 +6,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from pos.backends.base import (
-    BackendSettings,
-)
+from pos.backends.http import HttpBackendSettings
 
 STORE = "Align Commerce"
 SCOPE = "products,buyer,invoice"
@@ -19,7 +17,7 @@ LINK_STATUS: dict[str, Literal["pending", "paid", "canceled", "failed"]] = {
     "pending": "pending", "success": "paid", "cancel": "canceled", "fail": "failed"}
 
 
-class AlignCommerceSettings(BackendSettings):
+class AlignCommerceSettings(HttpBackendSettings):
     backend: str = "aligncommerce"
     base_url: str = "https://api.aligncommerce.com/"
     username: str
@@ -27,9 +25,6 @@ class AlignCommerceSettings(BackendSettings):
     client_id: str
     secret_key: SecretStr
     currency: str = "USD"
-    timeout: float = 15.0
-    allow_http: bool = False
-    verify_tls: bool = True
     # buyer_info needs a name and an e-mail; a walk-in customer gets these.
     guest_first_name: str = "Walk-in"
     guest_last_name: str = "Customer"

@@ -6,12 +6,8 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 
-from pos.backends.base import (
-    BackendSettings,
-)
-from pos.errors import (
-    InputError,
-)
+from pos.backends.http import HttpBackendSettings
+from pos.errors import InputError
 from pos.models import PaymentMethod
 from pos.money import to_decimal
 
@@ -26,17 +22,14 @@ PAYMENT_METHODS = (
 )
 
 
-class PyCommerceSettings(BackendSettings):
+class PyCommerceSettings(HttpBackendSettings):
     backend: str = "pycommerce"
-    base_url: str
     tenant: str = Field(min_length=1)  # the tenant slug, e.g. "tech"
     token: SecretStr | None = None  # an API key / JWT used as is
     username: str = ""
     email: str = ""
     password: SecretStr | None = None
-    allow_http: bool = False  # plain http only for local tests
-    verify_tls: bool = True
-    timeout: float = Field(default=15.0, gt=0)
+    timeout: float = Field(default=15.0, gt=0)  # stricter than HttpBackendSettings: > 0
     currency: str = "USD"
     payment_method: str = "cash"  # PyCommerce payment_method for cash/other tenders
     card_payment_method: str = "credit_card"  # ... for the Stripe link / card tenders

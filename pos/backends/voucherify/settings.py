@@ -6,9 +6,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from pos.backends.base import (
-    BackendSettings,
-)
+from pos.backends.http import HttpBackendSettings
 
 STORE = "Voucherify"
 STATUSES = ("CREATED", "PAID", "CANCELED", "FULFILLED")
@@ -31,14 +29,11 @@ STATUS_WORDS = {
 }
 
 
-class VoucherifySettings(BackendSettings):
+class VoucherifySettings(HttpBackendSettings):
     backend: Literal["voucherify"] = "voucherify"
     base_url: str = "https://api.voucherify.io"
     app_id: str
     app_token: SecretStr
-    timeout: float = 15.0
-    verify_tls: bool = True
-    allow_http: bool = False  # plain http:// base_url (local tests only)
     poll_interval: float = 1.0  # first wait between async-action/export polls (then ×1.5)
     poll_max_interval: float = 15.0
     poll_timeout: float = 1800.0  # give up waiting for one import batch/export after this
