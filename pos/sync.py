@@ -207,18 +207,7 @@ class SyncEngine:
 
     def _mirror(self, entry: OutboxEntry, order: Order, backend: Backend,
                 report: SyncReport) -> None:
-        self.ledger.outbox.set_state(entry.id, "sending", count_attempt=True)
-        try:
-            result = backend.mirror_order(order)
-        except TransientError as exc:  # includes OutcomeUnknown: an upsert is safe to repeat
-            self._retry_later(entry, order, exc, report, touch_order=False)
-            return
-        except PosError as exc:
-            self.ledger.outbox.set_state(entry.id, "failed", error=exc.one_line())
-            report.failed.append(f"{order.number}→{entry.target}")
-            return
-        self.ledger.outbox.set_state(entry.id, "done", remote_id=result.remote_id, error="")
-        report.mirrored.append(order.number)
+        self._send_repeatable(entry, order, report, lambda: backend.mirror_order(order).remote_id)
 
     def _status(self, entry: OutboxEntry, order: Order, backend: Backend,
                 report: SyncReport) -> None:
@@ -226,17 +215,32 @@ class SyncEngine:
         from pos.refunds import refund_status
 
         status, reason = refund_status(self.ledger, order)
+
+        def send() -> str | None:
+            backend.update_order_status(order, status, reason)
+            return None  # the entry keeps the remote id it had
+
+        self._send_repeatable(entry, order, report, send)
+
+    def _send_repeatable(self, entry: OutboxEntry, order: Order, report: SyncReport,
+                         send: Callable[[], str | None]) -> None:
+        """One attempt at a call that is safe to repeat (an upsert, setting a status again).
+
+        A `TransientError` (including `OutcomeUnknown`) retries later without touching the
+        order; any other `PosError` fails the entry. `send` returns the remote id to record,
+        or None to keep the entry's.
+        """
         self.ledger.outbox.set_state(entry.id, "sending", count_attempt=True)
         try:
-            backend.update_order_status(order, status, reason)
-        except TransientError as exc:  # setting a status again is harmless
+            remote_id = send()
+        except TransientError as exc:
             self._retry_later(entry, order, exc, report, touch_order=False)
             return
         except PosError as exc:
             self.ledger.outbox.set_state(entry.id, "failed", error=exc.one_line())
             report.failed.append(f"{order.number}→{entry.target}")
             return
-        self.ledger.outbox.set_state(entry.id, "done", error="")
+        self.ledger.outbox.set_state(entry.id, "done", remote_id=remote_id, error="")
         report.mirrored.append(order.number)
 
     # --- state changes -----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from pos.backends.base import BackendSettings
 from pos.errors import AuthError, ConfigError, OutcomeUnknown, PermanentError, TransientError
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -63,6 +64,19 @@ def check_base_url(base_url: str, allow_http: bool, store: str) -> str:
             message=f"{store}: base_url uses plain HTTP, which would send credentials in clear.",
             hint="Use https://, or set allow_http = true in the profile (local tests only).")
     return url
+
+
+class HttpBackendSettings(BackendSettings):
+    """The profile keys every backend over HTTP shares: where the store is, how to reach it.
+
+    Each backend adds its own keys (credentials, store specifics) and may give `base_url` a
+    default (a hosted service) or tighten a constraint.
+    """
+
+    base_url: str
+    timeout: float = 15.0  # seconds
+    verify_tls: bool = True
+    allow_http: bool = False  # plain http:// base_url (local tests only)
 
 
 class HttpClient:

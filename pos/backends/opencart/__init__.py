@@ -27,7 +27,7 @@ from pos.backends.base import (
     RemoteOrder,
     UnsupportedError,
 )
-from pos.backends.http import HttpClient, check_base_url
+from pos.backends.http import HttpBackendSettings, HttpClient, check_base_url
 from pos.backends.opencart.api import OpenCartApi, SessionExpired, messages, text
 from pos.backends.opencart.replay import Replay, order_cart
 from pos.errors import (
@@ -47,16 +47,12 @@ STATUS_IDS = {"pending": "1", "processing": "2", "shipped": "3", "complete": "5"
               "canceled": "7", "cancelled": "7", "refunded": "11", "voided": "16"}
 
 
-class OpenCartSettings(BackendSettings):
+class OpenCartSettings(HttpBackendSettings):
     backend: str = "opencart"
-    base_url: str
     username: str = "Default"
     key: SecretStr
     currency: str | None = None
     store_id: int | None = None
-    timeout: float = 15.0
-    allow_http: bool = False
-    verify_tls: bool = True
     payment_code: str | None = None  # store payment method for POS tenders (cash, card)
     # the walk-in customer and the counter's address (pickup sales need a shipping address)
     guest_firstname: str = "Walk-in"

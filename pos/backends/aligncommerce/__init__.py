@@ -21,11 +21,27 @@ import argparse
 import time
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import httpx
-from pydantic import SecretStr
 
+from pos.backends.aligncommerce import cli
+from pos.backends.aligncommerce.settings import (
+    CATALOG_PAGE,
+    CHECKOUT_TYPES,
+    LINK_STATUS,
+    SCOPE,
+    STORE,
+    AlignCommerceSettings,
+)
+from pos.backends.aligncommerce.wire import (
+    _item,
+    _php_form,
+    _product_fields,
+    _rows,
+    _segment,
+    _tax_included,
+)
 from pos.backends.base import (
     Backend,
     BackendContext,
@@ -43,32 +59,9 @@ from pos.errors import (
     RuleError,
 )
 from pos.models import Cart, Customer, Order, PaymentMethod, Product
-from pos.money import ZERO, format_money, parse_money, round_money, to_decimal
+from pos.money import ZERO, format_money, round_money, to_decimal
 
-STORE = "Align Commerce"
-SCOPE = "products,buyer,invoice"
-CATALOG_PAGE = 500
-# Our payment method codes → the service's checkout_type.
-CHECKOUT_TYPES = {"bitcoin": "btc", "bank_transfer": "bank_transfer"}
-LINK_STATUS: dict[str, Literal["pending", "paid", "canceled", "failed"]] = {
-    "pending": "pending", "success": "paid", "cancel": "canceled", "fail": "failed"}
-
-
-class AlignCommerceSettings(BackendSettings):
-    backend: str = "aligncommerce"
-    base_url: str = "https://api.aligncommerce.com/"
-    username: str
-    password: SecretStr
-    client_id: str
-    secret_key: SecretStr
-    currency: str = "USD"
-    timeout: float = 15.0
-    allow_http: bool = False
-    verify_tls: bool = True
-    # buyer_info needs a name and an e-mail; a walk-in customer gets these.
-    guest_first_name: str = "Walk-in"
-    guest_last_name: str = "Customer"
-    guest_email: str = "pos-guest@example.invalid"
+__all__ = ["AlignCommerceBackend", "AlignCommerceSettings", "_php_form"]
 
 
 class AlignCommerceBackend(Backend):
@@ -423,119 +416,7 @@ class AlignCommerceBackend(Backend):
 
     @classmethod
     def build_cli(cls, parser: argparse.ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="ac_command", required=True)
-        product = sub.add_parser("product", help="create or update a product")
-        psub = product.add_subparsers(dest="ac_action", required=True)
-        create = psub.add_parser("create", help="create a product")
-        create.add_argument("--name", required=True, help="product name")
-        create.add_argument("--price", required=True, help="price, e.g. 12.50")
-        create.add_argument("--shipping", default="0", help="shipping price (default 0)")
-        create.add_argument("--description", default="", help="description")
-        update = psub.add_parser("update", help="update a product")
-        update.add_argument("product_id", help="the product_id to change")
-        update.add_argument("--name", help="new name")
-        update.add_argument("--price", help="new price, e.g. 12.50")
-        update.add_argument("--shipping", help="new shipping price")
-        update.add_argument("--description", help="new description")
+        cli.build_cli(parser)
 
     def run_cli(self, args: argparse.Namespace) -> int:
-        if args.ac_command != "product":
-            raise self._unsupported(f"run {args.ac_command}")
-        if args.ac_action == "create":
-            product = self.create_product(
-                _name(args.name), self._amount(args.price, "price"),
-                self._amount(args.shipping, "shipping"), args.description)
-            verb = "Created"
-        else:
-            product = self.update_product(
-                args.product_id,
-                name=None if args.name is None else _name(args.name),
-                price=None if args.price is None else self._amount(args.price, "price"),
-                shipping=None if args.shipping is None else self._amount(args.shipping,
-                                                                          "shipping"),
-                description=args.description)
-            verb = "Updated"
-        print(f"{verb} product {product.id}: {product.name} "
-              f"{format_money(product.price, self.cfg.currency)}")
-        return 0
-
-    def _amount(self, text: str, what: str) -> Decimal:
-        try:
-            value = parse_money(str(text), self.cfg.currency)
-        except InputError:
-            raise InputError(message=f"The {what} {text!r} is not an amount.",
-                             hint="Type an amount like 12.50.") from None
-        if value < 0:
-            raise InputError(message=f"The {what} {text!r} is negative.",
-                             hint="Type an amount of zero or more.")
-        if round_money(value, self.cfg.currency) != value:
-            raise InputError(message=f"The {what} {text!r} has too many decimals.")
-        return value
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _name(text: str) -> str:
-    name = " ".join(str(text).split())
-    if not name:
-        raise InputError(message="The product name is empty.", hint="Type a name.")
-    if len(name) > 255:
-        raise InputError(message="The product name is longer than 255 characters.")
-    return name
-
-
-def _segment(value: str) -> str:
-    text = str(value).strip()
-    if not text or "/" in text or "?" in text or "#" in text:
-        raise InputError(message=f"{value!r} is not a valid id.")
-    return text
-
-
-def _rows(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, dict):
-        return [data]
-    if isinstance(data, list):
-        return [r for r in data if isinstance(r, dict)]
-    return []
-
-
-def _tax_included(order: Order) -> bool:
-    # Totals.tax is tax added on top of prices; Totals.tax_included only informs.
-    return order.totals.tax == 0
-
-
-def _item(name: str, price: Decimal, quantity: int, cur: str) -> dict[str, str]:
-    return {"product_name": name[:255], "product_price": str(round_money(price, cur)),
-            "quantity": str(quantity), "product_shipping": "0"}
-
-
-def _product_fields(name: str | None, price: Decimal | None, shipping: Decimal | None,
-                    description: str | None) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    if name is not None:
-        fields["product_name"] = name
-    if description is not None:
-        fields["product_description"] = description
-    if price is not None:
-        fields["product_price"] = str(price)
-    if shipping is not None:
-        fields["product_shipping"] = str(shipping)
-    return fields
-
-
-def _php_form(fields: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    """Nested dicts/lists → PHP-style form keys (`products[0][product_name]`)."""
-    out: dict[str, str] = {}
-    for key, value in fields.items():
-        name = f"{prefix}[{key}]" if prefix else str(key)
-        if isinstance(value, Mapping):
-            out.update(_php_form(value, name))
-        elif isinstance(value, list | tuple):
-            out.update(_php_form({str(i): v for i, v in enumerate(value)}, name))
-        elif value is None:
-            out[name] = ""
-        else:
-            out[name] = str(value)
-    return out
-
+        return cli.run_cli(self, args)

@@ -20,17 +20,14 @@ floats.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import Field, SecretStr, field_validator
 
 from pos.backends.base import (
     Backend,
@@ -43,6 +40,17 @@ from pos.backends.base import (
     RemoteOrder,
 )
 from pos.backends.http import HttpClient, check_base_url, parse_json, safe_url
+from pos.backends.pycommerce import cli
+from pos.backends.pycommerce.errors import error_text, raise_for_status
+from pos.backends.pycommerce.settings import (
+    FILTER_KEYS,
+    PAGE_SIZE,
+    PAYMENT_METHODS,
+    RECONCILE_WINDOW_HOURS,
+    STORE,
+    PyCommerceSettings,
+)
+from pos.backends.pycommerce.wire import dumps_money, money_in, stripe_items
 from pos.errors import (
     AuthError,
     ConfigError,
@@ -53,218 +61,19 @@ from pos.errors import (
     TransientError,
 )
 from pos.models import Address, Cart, Order, PaymentMethod, Product, ShippingMethod
-from pos.money import ZERO, round_money, to_decimal
 from pos.pricing import PricingContext
 
-STORE = "PyCommerce"
+__all__ = [
+    "PyCommerceBackend",
+    "PyCommerceSettings",
+    "dumps_money",
+    "error_text",
+    "money_in",
+    "raise_for_status",
+    "stripe_items",
+]
+
 log = logging.getLogger(__name__)
-PAGE_SIZE = 500
-RECONCILE_WINDOW_HOURS = 24  # orders created since (sale time - this) are read when reconciling
-FILTER_KEYS = ("category", "min_price", "max_price", "in_stock")
-PAYMENT_METHODS = (
-    PaymentMethod(code="cash", title="Cash", kind="cash"),
-    PaymentMethod(code="card", title="Card (Stripe checkout link)", kind="link"),
-    PaymentMethod(code="free_checkout", title="Free Checkout", kind="free"),
-)
-
-
-class PyCommerceSettings(BackendSettings):
-    backend: str = "pycommerce"
-    base_url: str
-    tenant: str = Field(min_length=1)  # the tenant slug, e.g. "tech"
-    token: SecretStr | None = None  # an API key / JWT used as is
-    username: str = ""
-    email: str = ""
-    password: SecretStr | None = None
-    allow_http: bool = False  # plain http only for local tests
-    verify_tls: bool = True
-    timeout: float = Field(default=15.0, gt=0)
-    currency: str = "USD"
-    payment_method: str = "cash"  # PyCommerce payment_method for cash/other tenders
-    card_payment_method: str = "credit_card"  # ... for the Stripe link / card tenders
-    shipping_method: str = "pickup"  # PyCommerce shipping_method for counter (pickup) sales
-    guest_name: str = "Walk-in customer"
-    guest_email: str = ""  # sent when the sale has no customer e-mail (store may require one)
-    shipping_rates: dict[str, str] = Field(default_factory=dict)  # delivery: code → flat cost
-    catalog_filters: dict[str, str] = Field(default_factory=dict)
-    max_retry_wait: float = Field(default=10.0, ge=0)  # honour Retry-After up to this, then queue
-
-    @field_validator("catalog_filters")
-    @classmethod
-    def _filters(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = set(value) - set(FILTER_KEYS)
-        if unknown:
-            raise ValueError(f"unknown filter {', '.join(sorted(unknown))} "
-                             f"(use {', '.join(FILTER_KEYS)})")
-        return {k: str(v) for k, v in value.items()}
-
-    @field_validator("shipping_rates", mode="before")
-    @classmethod
-    def _rates(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for code, cost in value.items():
-                if isinstance(cost, bool) or not isinstance(cost, int | float | str):
-                    raise ValueError(f"shipping rate {code!r} must be an amount like \"5.00\"")
-                try:
-                    to_decimal(cost)
-                except InputError:
-                    raise ValueError(f"shipping rate {code!r}: {cost!r} is not an amount") from None
-            return {k: str(v) for k, v in value.items()}
-        return value
-
-    def login_body(self) -> dict[str, str] | None:
-        if self.password is None or not (self.username or self.email):
-            return None
-        key, who = ("username", self.username) if self.username else ("email", self.email)
-        return {key: who, "password": self.password.get_secret_value()}
-
-
-# --- money on the wire ------------------------------------------------------------------------
-
-
-def money_in(value: object, what: str = "price") -> Decimal:
-    """A JSON number (float) from the API → Decimal cents, via its shortest repr."""
-    if value is None:
-        return ZERO
-    try:
-        return round_money(to_decimal(value, what))
-    except InputError:
-        raise PermanentError(message=f"{STORE} sent a {what} that is not a number: {value!r}.",
-                             hint="The store's data is inconsistent.") from None
-
-
-class _Raw:
-    """A pre-formatted JSON number placed into the output of `json.dumps`."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def dumps_money(data: Any) -> str:
-    """JSON with every `Decimal` written as a plain number of its exact digits (no float)."""
-    raws: list[str] = []
-
-    def prepare(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            if not value.is_finite():
-                raise ValueError(f"not a finite amount: {value}")
-            raws.append(format(value, "f"))
-            return f"\x00pos-decimal-{len(raws) - 1}\x00"
-        if isinstance(value, float):
-            raise TypeError("floats never go on the wire: use Decimal")
-        if isinstance(value, Mapping):
-            return {k: prepare(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [prepare(v) for v in value]
-        return value
-
-    text = json.dumps(prepare(data), ensure_ascii=False)
-    return re.sub(r'"\\u0000pos-decimal-(\d+)\\u0000"', lambda m: raws[int(m.group(1))], text)
-
-
-def stripe_items(order: Order) -> list[dict[str, Any]]:
-    """Line items whose `price × quantity` adds up exactly to `order.totals.total`.
-
-    One item per cart line at its discounted shelf amount (coupon/reward shares already taken
-    off), sold gift vouchers, then shipping and the tax added on top as their own items. Stripe
-    has no negative items: when store credit or gift vouchers paid part of the sale, or the
-    parts do not add up, a single item "Sale <number>" carries the total.
-    """
-    total = order.totals.total
-    priced = {p.key: p for p in order.priced}
-    items: list[dict[str, Any]] = []
-    for line in order.lines:
-        p = priced.get(line.key)
-        amount = (p.total - p.discount) if p else round_money(line.unit_price * line.quantity)
-        if amount <= 0:
-            continue
-        unit = amount / line.quantity
-        if round_money(unit) == unit:
-            items.append({"id": line.product_id, "name": line.name, "price": round_money(unit),
-                          "quantity": line.quantity})
-        else:  # a discount share that does not divide by the quantity: one item for the line
-            items.append({"id": line.product_id, "name": f"{line.name} ×{line.quantity}",
-                          "price": amount, "quantity": 1})
-    for sold in order.sold_vouchers:
-        items.append({"id": f"voucher-{sold.key}", "name": f"Gift voucher for {sold.to_name}",
-                      "price": round_money(sold.amount), "quantity": 1})
-    if order.totals.shipping > 0:
-        title = order.shipping_method.title if order.shipping_method else "Shipping"
-        items.append({"id": "shipping", "name": title, "price": order.totals.shipping,
-                      "quantity": 1})
-    if order.totals.tax > 0:
-        items.append({"id": "tax", "name": "Tax", "price": order.totals.tax, "quantity": 1})
-    added = sum((i["price"] * i["quantity"] for i in items), ZERO)
-    if added != total or not items:
-        return [{"id": order.number, "name": f"Sale {order.number}", "price": round_money(total),
-                 "quantity": 1}]
-    return items
-
-
-# --- errors ---------------------------------------------------------------------------------
-
-
-def error_text(response: httpx.Response) -> str:
-    """The message of either error shape, or a description of an HTML/empty/odd body."""
-    text = response.text
-    try:
-        body = json.loads(text)
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        err = body.get("error", body.get("detail", body.get("message")))
-        if isinstance(err, dict):
-            parts = [str(err.get("message") or err.get("code") or "").strip()]
-            details = err.get("details")
-            if details and str(details) not in parts[0]:
-                parts.append(str(details))
-            code = err.get("code")
-            msg = " — ".join(p for p in parts if p) or "no message"
-            return f"{msg} [{code}]" if code and code != msg else msg
-        if isinstance(err, str) and err.strip():
-            return err.strip()
-        if isinstance(err, list) and err:  # FastAPI validation details
-            return "; ".join(str(e.get("msg", e)) if isinstance(e, dict) else str(e)
-                             for e in err[:3])
-    ctype = response.headers.get("Content-Type", "")
-    if "html" in ctype or text.lstrip().startswith("<"):
-        return "an HTML page instead of JSON (a proxy or the wrong base_url?)"
-    if not text.strip():
-        return "an empty answer"
-    return text.strip()[:200]
-
-
-def raise_for_status(response: httpx.Response, what: str) -> None:
-    """4xx → the `PosError` a cashier understands (3xx/429/5xx are mapped by `HttpClient`)."""
-    status = response.status_code
-    if status < 400:
-        return
-    detail = error_text(response)
-    where = f"{response.request.method} {safe_url(response.request.url)}"
-    if status == 401:
-        raise AuthError(message=f"{STORE} refused the credentials while trying to {what}: "
-                                f"{detail}",
-                        hint="Check token, or username/email and password, in the profile.",
-                        status=status)
-    if status == 403:
-        raise AuthError(title="Not permitted",
-                        message=f"{STORE} does not allow this account to {what}: {detail}",
-                        hint="Use an account/API key with the right permissions.", status=status)
-    if status == 404:
-        raise PermanentError(title="Not found",
-                             message=f"{STORE} could not {what}: {detail} ({where}).",
-                             hint="Check the tenant and the base_url.", status=status)
-    if status == 409:
-        raise PermanentError(title="Conflict", message=f"{STORE} could not {what}: {detail}",
-                             hint="Someone else changed it; reload and try again.", status=status)
-    if status == 429:  # normally mapped by HttpClient already
-        raise TransientError(message=f"{STORE} is rate limiting requests (429).", status=status)
-    raise PermanentError(message=f"{STORE} refused to {what}: {detail}",
-                         hint="Correct the sale and try again." if status in (400, 422) else
-                         f"HTTP {status} from {where}.", status=status)
-
-
-# --- the backend ----------------------------------------------------------------------------
 
 
 class PyCommerceBackend(Backend):
@@ -624,63 +433,12 @@ class PyCommerceBackend(Backend):
             currency=self.cfg.currency, customer=name,
             created_at=_parse_time(row.get("created_at")), raw=dict(row))
 
-    # --- command line ------------------------------------------------------------------------
-
     @classmethod
     def build_cli(cls, parser: argparse.ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="pc_command", metavar="ACTION", required=True)
-        p = sub.add_parser("tenants", help="list the store's tenants (slug, id, name)")
-        p.add_argument("--json", action="store_true")
-        p = sub.add_parser("categories", help="list the tenant's categories")
-        p.add_argument("--json", action="store_true")
-        p = sub.add_parser("orders", help="list the tenant's remote orders")
-        p.add_argument("--status", default="")
-        p.add_argument("--customer-id", default="")
-        p.add_argument("--json", action="store_true")
-        p = sub.add_parser("order", help="one remote order")
-        p.add_argument("remote_id")
-        p.add_argument("--json", action="store_true")
+        cli.build_cli(parser)
 
     def run_cli(self, args: argparse.Namespace) -> int:
-        from pos.money import format_money
-
-        command = args.pc_command
-        if command == "tenants":
-            tenants = self.tenants()
-            if args.json:
-                print(json.dumps(tenants, indent=2, ensure_ascii=False))
-                return 0
-            for t in tenants:
-                mark = "*" if t.get("slug") == self.cfg.tenant else " "
-                print(f"{mark} {t.get('slug', ''):<14} {t.get('id', ''):<38} {t.get('name', '')}"
-                      + ("" if t.get("active", True) else "  (inactive)"))
-            return 0
-        if command == "categories":
-            rows = self.categories()
-            if args.json:
-                print(json.dumps([{"id": i, "name": n, "parent_id": p} for i, n, p in rows],
-                                 indent=2))
-                return 0
-            for cid, name, parent in rows:
-                print(f"{cid:<38} {name:<30} {parent or ''}")
-            return 0
-        orders = ([self.get_order(args.remote_id)] if command == "order" else
-                  self.list_orders(status=args.status, customer_id=args.customer_id))
-        if args.json:
-            print(json.dumps([{"id": o.remote_id, "number": o.number, "status": o.status,
-                               "total": None if o.total is None else str(o.total),
-                               "customer": o.customer,
-                               "created_at": o.created_at.isoformat() if o.created_at else None}
-                              for o in orders], indent=2, ensure_ascii=False))
-            return 0
-        if not orders:
-            print("No remote orders.")
-        for o in orders:
-            when = o.created_at.strftime("%Y-%m-%d %H:%M") if o.created_at else ""
-            total = "" if o.total is None else format_money(o.total, o.currency or "USD")
-            print(f"{o.remote_id:<38} {o.number or '':<14} {when:<16} {o.status:<10} "
-                  f"{total:>12}  {o.customer}")
-        return 0
+        return cli.run_cli(self, args)
 
 
 def _carries(notes: str, number: str) -> bool:
