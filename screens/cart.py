@@ -85,6 +85,8 @@ class CartScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_cart()
+        self.scan_input.focus()
+        self.call_after_refresh(self.pos.cart_ready)  # painted, input focused: usable
 
     def on_screen_resume(self) -> None:
         self.refresh_cart()
