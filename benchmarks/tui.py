@@ -7,7 +7,8 @@
   data dir is created and the demo store seeded once beforehand (`pos catalog search`), so the
   figure is start-up, not first-run seeding. Reference: `benchmarks/tui_ref.py` (a minimal
   Textual app with one DataTable, the same ready signal) started the same way, alternating with
-  `pos`, after one untimed warm-up of each. Median of the runs.
+  `pos`, after one untimed warm-up of each. Median of the runs. pos/ and screens/ are
+  byte-compiled first (as `pip install` does; the dev environment sets PYTHONDONTWRITEBYTECODE).
 * `scan_to_screen_p50_ms` / `_p99_ms`: in this process, Textual's Pilot drives the real
   `PosApp` on the demo store: 200 scans (40 products, 5 rounds: new lines, then quantity
   updates): the code is put in the focused input, then an Enter key event is posted to the app
@@ -132,6 +133,15 @@ def bench_startup(run: Run) -> None:
     data.mkdir(parents=True, exist_ok=True)
     env = _env(root)
     pos = [*_pos_command(), "--data-dir", str(data)]
+    # `pip install` byte-compiles a package; an editable checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 (as here) would compile pos/ and screens/ on every start
+    import compileall
+    import importlib.util
+
+    for package in ("pos", "screens"):
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.origin is not None
+        compileall.compile_dir(Path(spec.origin).parent, quiet=1)
     note("tui: seeding the demo store for the start-up benchmark")
     subprocess.run([*pos, "catalog", "search", "mug"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
