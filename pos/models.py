@@ -274,6 +274,9 @@ class Quote(Model):
 # --- orders ---------------------------------------------------------------------------------
 
 
+REFUND_METHODS = ("cash", "card", "voucher", "store_credit", "other")  # how money goes back
+
+
 class OrderStatus(StrEnum):
     QUEUED = "queued"  # written locally, not yet accepted by the backend
     SENDING = "sending"  # a placement call is under way

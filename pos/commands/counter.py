@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos.errors import InputError
-from pos.refunds import REFUND_METHODS, refund_json
+from pos.models import REFUND_METHODS
 
 if TYPE_CHECKING:
     from pos.printing import PrintJob
@@ -109,6 +109,8 @@ def run(session: Any, args: argparse.Namespace) -> int:
         refund = session.refunds.refund(args.number, parse_lines(args.line) or None,
                                         reason=args.reason, method=args.method)
     if args.json:
+        from pos.refunds import refund_json
+
         print(json.dumps(refund_json(refund), indent=2))
     else:
         job = job_for(session, refund.number)
