@@ -22,7 +22,8 @@ BENCHMARKS: list[tuple[Callable[[Run], None], tuple[str, ...], bool]] = [
     (store.bench_rss, ("rss_1m_catalog_mb",), True),
     (store.bench_order_write, ("order_write_p50_ms", "order_write_p99_ms"), True),
     (sync.bench_sync, ("sync_orders_per_s", "sync_cpu_ms_per_order"), True),
-    (tui.bench_tui, tuple(name for name, _, _ in tui.NAMES), True),
+    (tui.bench_startup, ("startup_ms", "startup_rss_mb"), True),
+    (tui.bench_scan, ("scan_to_screen_p50_ms", "scan_to_screen_p99_ms"), True),
 ]
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # --- catalog -------------------------------------------------------------------------------
@@ -272,6 +272,9 @@ class Quote(Model):
 
 
 # --- orders ---------------------------------------------------------------------------------
+
+
+REFUND_METHODS = ("cash", "card", "voucher", "store_credit", "other")  # how money goes back
 
 
 class OrderStatus(StrEnum):

@@ -27,13 +27,19 @@ from pydantic import Field
 
 from pos.backends.base import Backend, Capability
 from pos.errors import InputError, NotFoundError, PosError, RuleError
-from pos.models import CartLine, Model, Order, OrderStatus, PricedLine, TaxClass
+from pos.models import (  # REFUND_METHODS lives in models: the CLI parser needs only it
+    REFUND_METHODS,
+    CartLine,
+    Model,
+    Order,
+    OrderStatus,
+    PricedLine,
+    TaxClass,
+)
 from pos.money import ZERO, round_money
 from pos.store import Ledger
 from pos.store.db import transaction
 from pos.store.orders import now_iso
-
-REFUND_METHODS = ("cash", "card", "voucher", "store_credit", "other")
 
 
 class RefundLine(Model):

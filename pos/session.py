@@ -10,19 +10,21 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pos.backends import create_backend
 from pos.backends.base import Backend, BackendContext
-from pos.cash import CashDrawer
-from pos.cashiers import Cashier, Cashiers
 from pos.checkout import Checkout
 from pos.config import Settings, default_data_dir, load_settings
-from pos.printing import PrintJob, print_job, receipt_job, report_job
-from pos.refunds import RefundService
-from pos.reports import Reports
 from pos.store import Catalog, Ledger, catalog_path
 from pos.sync import SyncEngine
+
+if TYPE_CHECKING:  # imported where used: the counter's start-up needs none of them
+    from pos.cash import CashDrawer
+    from pos.cashiers import Cashier, Cashiers
+    from pos.printing import PrintJob
+    from pos.refunds import RefundService
+    from pos.reports import Reports
 
 log = logging.getLogger("pos")
 
@@ -52,6 +54,8 @@ class PosSession:
 
     def open_till(self, name: str, pin: str) -> Cashier:
         """Check the PIN and make this cashier the one recorded on sales, refunds and reports."""
+        from pos.cashiers import Cashiers
+
         cashier = Cashiers(self.ledger).open_till(name, pin)
         self._cashier = cashier.name
         if self._checkout is not None:
@@ -60,10 +64,14 @@ class PosSession:
 
     @property
     def cashiers(self) -> Cashiers:
+        from pos.cashiers import Cashiers
+
         return Cashiers(self.ledger)
 
     @property
     def refunds(self) -> RefundService:
+        from pos.refunds import RefundService
+
         return RefundService(self.ledger, self.backend, lane=self.lane, cashier=self.cashier,
                              profile=self.profile, sinks=tuple(self.settings.sinks),
                              tax_classes=self.catalog.tax_classes(), deliver=self.sync.deliver,
@@ -71,24 +79,34 @@ class PosSession:
 
     @property
     def cash(self) -> CashDrawer:
+        from pos.cash import CashDrawer
+
         return CashDrawer(self.ledger, lane=self.lane, cashier=self.cashier)
 
     def receipt_job(self, number: str) -> PrintJob:
         """A receipt (order number) or refund slip (`<order>-R<n>`), ready to print or show."""
+        from pos.printing import receipt_job
+
         return receipt_job(self.ledger, self.refunds, number, self.settings.shop,
                            self.settings.printer.width)
 
     def print_receipt(self, number: str) -> str:
         """Print (or reprint) on the configured printer; returns where it went."""
+        from pos.printing import print_job
+
         return print_job(self.receipt_job(number), self.settings.printer)
 
     def print_report(self, report: Mapping[str, Any]) -> str:
         """Print an X/Z report (`DayReport.to_dict()`) on the receipt printer."""
+        from pos.printing import print_job, report_job
+
         return print_job(report_job(report, self.settings.shop, self.settings.printer.width),
                          self.settings.printer)
 
     @property
     def reports(self) -> Reports:
+        from pos.reports import Reports
+
         table = self.settings.profile_table(self.profile)
         return Reports(self.ledger, lane=self.lane, cashier=self.cashier,
                        currency=str(table.get("currency", "USD")))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -68,6 +69,21 @@ class PosApp(App[int]):
         self.refresh_status()
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
+
+    def cart_ready(self) -> None:
+        """Called by the cart screen once it shows the cart with the input focused.
+
+        With `POS_READY_FD` set (benchmarks/tui.py), writes one line to that file descriptor
+        the first time and closes it: how a start-up benchmark knows the counter is usable.
+        """
+        fd = os.environ.pop("POS_READY_FD", None)
+        if fd is None:
+            return
+        try:
+            os.write(int(fd), b"ready\n")
+            os.close(int(fd))
+        except (OSError, ValueError):
+            log.warning("POS_READY_FD=%s: cannot signal ready", fd)
 
     # --- background work ---------------------------------------------------------------------
 

@@ -63,6 +63,7 @@ class CartScreen(Screen[None]):
         self.hits: list[Product] = []
         self.hit_chosen = False
         self._search_timer: Timer | None = None
+        self._customer_text: str | None = None
 
     @property
     def pos(self) -> PosApp:
@@ -85,6 +86,8 @@ class CartScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_cart()
+        self.scan_input.focus()
+        self.call_after_refresh(self.pos.cart_ready)  # painted, input focused: usable
 
     def on_screen_resume(self) -> None:
         self.refresh_cart()
@@ -129,7 +132,10 @@ class CartScreen(Screen[None]):
         self._show_totals()
         who = cart.customer.name if cart.customer else "Guest"
         extra = f"  · parked as {cart.label}" if cart.label else ""
-        self.query_one("#cart-customer", Static).update(f"Customer: {who}{extra}")
+        customer = f"Customer: {who}{extra}"
+        if customer != self._customer_text:  # an update re-lays the screen out: only on change
+            self._customer_text = customer
+            self.query_one("#cart-customer", Static).update(customer)
 
     def _show_totals(self) -> None:
         checkout = self.pos.checkout

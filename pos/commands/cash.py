@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pos.cash import CashSummary
 from pos.money import format_money
+
+if TYPE_CHECKING:
+    from pos.cash import CashSummary
 
 
 def add_parser(sub: Any, add_common: Any) -> None:

@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pos.errors import InputError
-from pos.printing import PrintJob, escpos_bytes, print_job, render_html, render_pdf
-from pos.refunds import REFUND_METHODS, refund_json
+from pos.models import REFUND_METHODS
+
+if TYPE_CHECKING:
+    from pos.printing import PrintJob
 
 
 def add_order_actions(orders: Any, add_common: Any) -> None:
@@ -78,6 +80,8 @@ def _write(data: str | bytes, output: Path | None) -> None:
 
 
 def run_print(session: Any, job: PrintJob, fmt: str | None, output: Path | None) -> int:
+    from pos.printing import escpos_bytes, print_job, render_html, render_pdf
+
     settings = session.settings.printer
     if fmt is None and output is None:
         where = print_job(job, settings)
@@ -105,10 +109,14 @@ def run(session: Any, args: argparse.Namespace) -> int:
         refund = session.refunds.refund(args.number, parse_lines(args.line) or None,
                                         reason=args.reason, method=args.method)
     if args.json:
+        from pos.refunds import refund_json
+
         print(json.dumps(refund_json(refund), indent=2))
     else:
         job = job_for(session, refund.number)
         sys.stdout.write(job.text(session.settings.printer.width))
     if args.print:
+        from pos.printing import print_job
+
         print_job(job_for(session, refund.number), session.settings.printer)
     return 0

@@ -7,8 +7,6 @@ import json
 from typing import Any
 
 from pos.business_day import parse_day
-from pos.printing import print_job, report_job
-from pos.receipt import render_report
 
 
 def add_parser(sub: Any, add_common: Any) -> None:
@@ -24,6 +22,9 @@ def add_parser(sub: Any, add_common: Any) -> None:
 
 
 def run(session: Any, args: argparse.Namespace) -> int:
+    from pos.printing import print_job, report_job
+    from pos.receipt import render_report
+
     day = parse_day(args.date)
     reports = session.reports
     if args.lane:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from pos.errors import NotFoundError
 from pos.models import Cart
-from pos.store.db import transaction
+from pos.store.db import Database, transaction
 
 
 class CartStore:
-    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+    def __init__(self, db: Database, path: Path) -> None:
         self.db = db
         self.path = path
 

@@ -16,13 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
 from pydantic import ValidationError
 
 from pos.errors import InputError
 from pos.models import Product, ProductOption, TaxClass
 from pos.money import parse_money
-from pos.store.db import connect, transaction
+from pos.store.db import Database, connect, transaction
 
 MIGRATIONS = [
     """
@@ -110,7 +109,7 @@ def row_product(row: sqlite3.Row | tuple[Any, ...]) -> Product:
 class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db: sqlite_utils.Database = connect(path, MIGRATIONS)
+        self.db: Database = connect(path, MIGRATIONS)
 
     def close(self) -> None:
         self.db.conn.close()

@@ -11,15 +11,34 @@ Schemas are lists of migration steps; `PRAGMA user_version` records how many hav
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-
-import sqlite_utils
+from typing import Any
 
 from pos.errors import StorageError
 
 Migration = str  # one or more SQL statements
+
+
+class Database:
+    """A connection and `execute`: all that pos needs of `Database`.
+
+    sqlite-utils' own class costs ~0.3 s of imports (dateutil, pluggy…) at the counter's
+    start-up; this keeps what its constructor did to the connection (recursive triggers on).
+    Connections are opened in autocommit mode (`isolation_level=None`): writes that must be
+    atomic go through `transaction()`.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.execute("PRAGMA recursive_triggers=on;")
+
+    def execute(self, sql: str,
+                parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> sqlite3.Cursor:
+        if parameters is None:
+            return self.conn.execute(sql)
+        return self.conn.execute(sql, parameters)
 
 
 def storage_error(exc: BaseException, path: Path | str) -> StorageError:
@@ -39,7 +58,7 @@ def storage_error(exc: BaseException, path: Path | str) -> StorageError:
     return StorageError(message=f"{path}: {exc}")
 
 
-def connect(path: Path, migrations: Sequence[Migration]) -> sqlite_utils.Database:
+def connect(path: Path, migrations: Sequence[Migration]) -> Database:
     """Open (creating if needed) a database file and bring its schema up to date."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +71,7 @@ def connect(path: Path, migrations: Sequence[Migration]) -> sqlite_utils.Databas
         migrate(conn, migrations)
     except (sqlite3.Error, OSError) as exc:
         raise storage_error(exc, path) from None
-    return sqlite_utils.Database(conn)
+    return Database(conn)
 
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
@@ -97,7 +116,7 @@ def _statements(script: str) -> list[str]:
 
 
 @contextmanager
-def transaction(db: sqlite_utils.Database, path: Path | str = "") -> Iterator[sqlite3.Connection]:
+def transaction(db: Database, path: Path | str = "") -> Iterator[sqlite3.Connection]:
     """`BEGIN IMMEDIATE` … `COMMIT`, rolled back on any error; disk errors become StorageError."""
     conn = db.conn
     try:

@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from pos.errors import NotFoundError
 from pos.models import Order, OrderStatus
-from pos.store.db import transaction
+from pos.store.db import Database, transaction
 
 
 def now_iso() -> str:
@@ -27,7 +25,7 @@ def now_iso() -> str:
 
 
 class OrderStore:
-    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+    def __init__(self, db: Database, path: Path) -> None:
         self.db = db
         self.path = path
 

@@ -14,9 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
-from pos.store.db import transaction
+from pos.store.db import Database, transaction
 from pos.store.orders import now_iso
 
 OPEN_STATES = ("queued", "sending", "unknown", "failed")
@@ -39,7 +37,7 @@ _COLS = "id, number, target, kind, state, attempts, next_attempt_at, last_error,
 
 
 class Outbox:
-    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+    def __init__(self, db: Database, path: Path) -> None:
         self.db = db
         self.path = path
 

@@ -28,7 +28,6 @@ from pos.backends.base import (
     PlacedOrder,
     RemoteOrder,
 )
-from pos.backends.local import demo_data
 from pos.errors import NotFoundError, RuleError
 from pos.models import (
     Cart,
@@ -101,6 +100,8 @@ class LocalBackend(Backend):
             self._seed()
 
     def _seed(self) -> None:
+        from pos.backends.local import demo_data  # only on first use of a data dir
+
         self.catalog.upsert(demo_data.products())
         self.catalog.set_tax_classes(demo_data.TAX_CLASSES)
         self.catalog.set_categories((cid, name, None) for cid, name in demo_data.CATEGORIES.items())
@@ -128,6 +129,8 @@ class LocalBackend(Backend):
     # --- catalog -----------------------------------------------------------------------------
 
     def iter_catalog(self, filters: Mapping[str, str] | None = None) -> Iterator[list[Product]]:
+        from pos.backends.local import demo_data
+
         yield demo_data.products()  # the cache *is* this store's catalog; re-seed on sync
 
     def catalog_size_hint(self) -> int | None:
