@@ -43,6 +43,8 @@ class PosApp(App[int]):
         Binding("f6", "open('parked')", "Park/recall", id="parked"),
         Binding("f7", "open('orders')", "Orders", id="orders"),
         Binding("f12", "pay", "Pay", id="pay"),
+        Binding("ctrl+o", "open('drawer')", "Drawer", id="drawer"),
+        Binding("ctrl+y", "open('endofday')", "End of day", id="endofday"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -58,6 +60,7 @@ class PosApp(App[int]):
         self.online = True
         self.pending = 0
         self.cart_screen = CartScreen()
+        self.logging_in = False  # the login modal is up: only quit works
         if session.settings.keys:
             self.set_keymap(dict(session.settings.keys))
 
@@ -66,8 +69,32 @@ class PosApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(self.cart_screen)
         self.refresh_status()
+        self.run_io(lambda: [c.name for c in self.session.cashiers.list() if c.active],
+                    self.ask_login)
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
+
+    # --- cashier login ----------------------------------------------------------------------
+
+    def ask_login(self, names: list[str]) -> None:
+        """Cashiers exist: the till opens only with a name and PIN (none: today's behaviour)."""
+        from screens.login import LoginModal
+
+        if not names:
+            return
+        self.logging_in = True
+
+        def opened(name: str | None) -> None:
+            self.logging_in = False
+            self.notify(f"Till opened by {name}.", title="Welcome")
+            self.refresh_status()
+
+        self.push_screen(LoginModal(names), opened)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.logging_in and action != "quit":
+            return False
+        return super().check_action(action, parameters)
 
     # --- background work ---------------------------------------------------------------------
 
@@ -162,6 +189,12 @@ class PosApp(App[int]):
         if name == "orders":
             from screens.orders import OrdersScreen
             return OrdersScreen()
+        if name == "drawer":
+            from screens.drawer import DrawerScreen
+            return DrawerScreen()
+        if name == "endofday":
+            from screens.endofday import EndOfDayScreen
+            return EndOfDayScreen()
         if name == "review":
             from screens.review import ReviewScreen
             return ReviewScreen()
