@@ -45,6 +45,7 @@ class PosApp(App[int]):
         Binding("f12", "pay", "Pay", id="pay"),
         Binding("ctrl+o", "open('drawer')", "Drawer", id="drawer"),
         Binding("ctrl+y", "open('endofday')", "End of day", id="endofday"),
+        Binding("ctrl+l", "lock", "Switch cashier", id="lock"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -69,12 +70,14 @@ class PosApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(self.cart_screen)
         self.refresh_status()
-        self.run_io(lambda: [c.name for c in self.session.cashiers.list() if c.active],
-                    self.ask_login)
+        self.run_io(self._cashier_names, self.ask_login)
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
 
     # --- cashier login ----------------------------------------------------------------------
+
+    def _cashier_names(self) -> list[str]:
+        return [c.name for c in self.session.cashiers.list() if c.active]
 
     def ask_login(self, names: list[str]) -> None:
         """Cashiers exist: the till opens only with a name and PIN (none: today's behaviour)."""
@@ -90,6 +93,18 @@ class PosApp(App[int]):
             self.refresh_status()
 
         self.push_screen(LoginModal(names), opened)
+
+    def action_lock(self) -> None:
+        """Lock the till for the next cashier (when cashiers are configured)."""
+        def locked(names: list[str]) -> None:
+            if not names:
+                self.notify("No cashiers are configured: `pos cashier add NAME` adds one.",
+                            title="Switch cashier")
+                return
+            self.to_cart()
+            self.ask_login(names)
+
+        self.run_io(self._cashier_names, locked)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.logging_in and action != "quit":

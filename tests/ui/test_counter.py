@@ -222,3 +222,45 @@ async def test_no_cashiers_no_login(app: PosApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert app.screen is app.cart_screen
+
+
+async def test_new_keys_can_be_remapped(session: PosSession) -> None:
+    session.settings.keys.update({"drawer": "ctrl+b", "endofday": "ctrl+g",
+                                  "orders.refund": "ctrl+t"})
+    number = sale(session)
+    app = PosApp(session, sync_interval=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert isinstance(app.screen, DrawerScreen)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert isinstance(app.screen, EndOfDayScreen)
+        await pilot.press("f7")
+        await settle(pilot)
+        app.screen.query_one("#orders", DataTable).focus()
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, RefundScreen)
+        assert app.screen.number == number
+
+
+async def test_switch_cashier(session: PosSession) -> None:
+    session.cashiers.add("Ann", "1234")
+    session.cashiers.add("Bob", "5678")
+    app = PosApp(session, sync_interval=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "Ann")
+        await pilot.press("enter", "1", "2", "3", "4", "enter")
+        await settle(pilot)
+        assert app.screen is app.cart_screen
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginModal)
+        await type_text(pilot, "Bob")
+        await pilot.press("enter", "5", "6", "7", "8", "enter")
+        await settle(pilot)
+        assert app.screen is app.cart_screen
+        assert "cashier Bob" in str(app.screen.query_one(StatusBar).render())
+    assert app.checkout.cashier == "Bob"

@@ -164,3 +164,29 @@ def test_login(session: PosSession, snap_compare: Snap) -> None:
         await still(pilot)
 
     assert snap_compare(PosApp(session, sync_interval=0), terminal_size=SIZE, run_before=run)
+
+
+def test_refund_slip(session: PosSession, app: PosApp, snap_compare: Snap,
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos.printing import PrintJob
+    from pos.receipt import refund_lines
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    checkout = session.checkout
+    checkout.add("MUG", 3)
+    checkout.take_payment("cash")
+    number = checkout.place().number
+    refund = session.refunds.refund(number, {"MUG": 1}, reason="chipped").model_copy(
+        update={"created_at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC)})
+    job = PrintJob(refund_lines(refund, session.settings.shop), refund.number,
+                   f"Refund {refund.number}")
+
+    async def run(pilot: Pilot[int]) -> None:
+        from screens.slip import SlipScreen
+
+        pilot.app.push_screen(SlipScreen(job, refund.number))
+        await settle(pilot)
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
