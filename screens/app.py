@@ -44,6 +44,9 @@ class PosApp(App[int]):
         Binding("f6", "open('parked')", "Park/recall", id="parked"),
         Binding("f7", "open('orders')", "Orders", id="orders"),
         Binding("f12", "pay", "Pay", id="pay"),
+        Binding("ctrl+o", "open('drawer')", "Drawer", id="drawer"),
+        Binding("ctrl+y", "open('endofday')", "End of day", id="endofday"),
+        Binding("ctrl+l", "lock", "Switch cashier", id="lock"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -59,6 +62,7 @@ class PosApp(App[int]):
         self.online = True
         self.pending = 0
         self.cart_screen = CartScreen()
+        self.logging_in = False  # the login modal is up: only quit works
         if session.settings.keys:
             self.set_keymap(dict(session.settings.keys))
 
@@ -67,6 +71,7 @@ class PosApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(self.cart_screen)
         self.refresh_status()
+        self.run_io(self._cashier_names, self.ask_login)
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
 
@@ -84,6 +89,43 @@ class PosApp(App[int]):
             os.close(int(fd))
         except (OSError, ValueError):
             log.warning("POS_READY_FD=%s: cannot signal ready", fd)
+
+    # --- cashier login ----------------------------------------------------------------------
+
+    def _cashier_names(self) -> list[str]:
+        return [c.name for c in self.session.cashiers.list() if c.active]
+
+    def ask_login(self, names: list[str]) -> None:
+        """Cashiers exist: the till opens only with a name and PIN (none: today's behaviour)."""
+        from screens.login import LoginModal
+
+        if not names:
+            return
+        self.logging_in = True
+
+        def opened(name: str | None) -> None:
+            self.logging_in = False
+            self.notify(f"Till opened by {name}.", title="Welcome")
+            self.refresh_status()
+
+        self.push_screen(LoginModal(names), opened)
+
+    def action_lock(self) -> None:
+        """Lock the till for the next cashier (when cashiers are configured)."""
+        def locked(names: list[str]) -> None:
+            if not names:
+                self.notify("No cashiers are configured: `pos cashier add NAME` adds one.",
+                            title="Switch cashier")
+                return
+            self.to_cart()
+            self.ask_login(names)
+
+        self.run_io(self._cashier_names, locked)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.logging_in and action != "quit":
+            return False
+        return super().check_action(action, parameters)
 
     # --- background work ---------------------------------------------------------------------
 
@@ -178,6 +220,12 @@ class PosApp(App[int]):
         if name == "orders":
             from screens.orders import OrdersScreen
             return OrdersScreen()
+        if name == "drawer":
+            from screens.drawer import DrawerScreen
+            return DrawerScreen()
+        if name == "endofday":
+            from screens.endofday import EndOfDayScreen
+            return EndOfDayScreen()
         if name == "review":
             from screens.review import ReviewScreen
             return ReviewScreen()

@@ -25,11 +25,15 @@ class HelpScreen(PosScreen):
         from screens.cart import CartScreen
         from screens.customer import CustomerScreen
         from screens.discounts import DiscountsScreen
+        from screens.drawer import DrawerScreen
+        from screens.endofday import EndOfDayScreen
         from screens.orders import OrdersScreen
         from screens.parked import ParkedScreen
         from screens.payment import PaymentScreen
         from screens.receipt import ReceiptScreen
+        from screens.refund import RefundScreen
         from screens.shipping import ShippingScreen
+        from screens.slip import SlipScreen
 
         keymap = dict(self.pos.session.settings.keys)
         table = Table(title="Keys (remap by id under [keys] in the config file)", expand=True)
@@ -39,7 +43,9 @@ class HelpScreen(PosScreen):
                            ("Customer", CustomerScreen), ("Discounts", DiscountsScreen),
                            ("Shipping", ShippingScreen), ("Payment", PaymentScreen),
                            ("Receipt", ReceiptScreen), ("Parked", ParkedScreen),
-                           ("Orders", OrdersScreen), ("Any screen", PosScreen)):
+                           ("Orders", OrdersScreen), ("Refund", RefundScreen),
+                           ("Refund slip", SlipScreen), ("Drawer", DrawerScreen),
+                           ("End of day", EndOfDayScreen), ("Any screen", PosScreen)):
             for binding in cls.BINDINGS:
                 if not isinstance(binding, Binding) or not binding.id:
                     continue

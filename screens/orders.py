@@ -1,9 +1,13 @@
-"""F7: the lane's orders with search and a status filter; Enter shows one (reprint with F9)."""
+"""F7: the lane's orders with search and a status filter; Enter shows one (reprint with F9);
+Ctrl+R refunds the highlighted one."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Select
 
@@ -14,6 +18,9 @@ from screens.widgets import PosScreen, StatusBar
 
 class OrdersScreen(PosScreen):
     CSS_PATH = "orders.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "refund", "Refund", id="orders.refund"),
+    ]
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="orders-filter"):
@@ -29,6 +36,13 @@ class OrdersScreen(PosScreen):
     def on_mount(self) -> None:
         self.load()
         self.query_one("#orders-search", Input).focus()
+
+    def on_screen_suspend(self) -> None:
+        self.left_once = True
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "left_once", False):
+            self.load()  # back from an order or a refund: statuses may have changed
 
     def load(self) -> None:
         search = self.query_one("#orders-search", Input).value.strip()
@@ -60,3 +74,13 @@ class OrdersScreen(PosScreen):
         from screens.receipt import ReceiptScreen
 
         self.app.push_screen(ReceiptScreen(str(event.row_key.value), after_sale=False))
+
+    def action_refund(self) -> None:
+        from screens.refund import RefundScreen
+
+        table: DataTable[str] = self.query_one("#orders", DataTable)
+        if not table.row_count:
+            self.notify("No order is selected.", title="Refund")
+            return
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        self.app.push_screen(RefundScreen(str(row_key.value)))

@@ -25,6 +25,7 @@ class ReceiptScreen(PosScreen):
     CSS_PATH = "receipt.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f9", "print", "Print", id="receipt.print"),
+        Binding("ctrl+r", "refund", "Refund", id="receipt.refund"),
     ]
 
     def __init__(self, number: str, *, after_sale: bool = True, order: Order | None = None) -> None:
@@ -38,7 +39,7 @@ class ReceiptScreen(PosScreen):
         with VerticalScroll(id="receipt-scroll"):
             yield Static(id="receipt")
         hint = ("Any key: next customer · F9: print" if self.after_sale
-                else "F9: print again · Esc: back")
+                else "F9: print again · Ctrl+R: refund or void · Esc: back")
         yield Static(hint, id="receipt-hint")
         yield StatusBar()
         yield Footer()
@@ -47,6 +48,14 @@ class ReceiptScreen(PosScreen):
         if self.order is not None:
             self.show(self.order)
         else:
+            ledger = self.pos.session.ledger
+            self.pos.run_io(lambda: ledger.orders.get(self.number), self.show)
+
+    def on_screen_suspend(self) -> None:
+        self.left_once = True
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "left_once", False) and not self.after_sale:  # back from a refund
             ledger = self.pos.session.ledger
             self.pos.run_io(lambda: ledger.orders.get(self.number), self.show)
 
@@ -76,6 +85,15 @@ class ReceiptScreen(PosScreen):
             return path
 
         self.pos.run_io(job, lambda path: self.notify(str(path), title="Receipt printed"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "refund" and self.after_sale)  # refunds: from Orders
+
+    def action_refund(self) -> None:
+        from screens.refund import RefundScreen
+
+        if not self.after_sale:
+            self.app.push_screen(RefundScreen(self.number))
 
     def on_key(self, event: events.Key) -> None:
         if not self.after_sale or event.key in ("f9", "escape") or event.key.startswith("f"):

@@ -70,3 +70,15 @@ def test_cashier_on_orders_refunds_reports(session: PosSession) -> None:
     assert refund.cashier == "Ann"
     report = session.reports.x_report()
     assert report.cashier == "Ann" and report.cashiers == ["Ann"]
+
+
+def test_open_till_after_the_checkout_exists(session: PosSession) -> None:
+    """The counter builds its checkout before the login: the cashier must still reach orders."""
+    session.cashiers.add("Ann", "1234")
+    checkout = session.checkout
+    assert checkout.cashier == ""
+    session.open_till("Ann", "1234")
+    checkout.add("MUG")
+    checkout.take_payment("cash")
+    assert checkout.place().cashier == "Ann"
+    assert session.cashier == "Ann"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -100,6 +100,92 @@ def test_receipt(session: PosSession, app: PosApp, snap_compare: Snap,
 
         app_: Any = pilot.app
         app_.push_screen(ReceiptScreen(order.number, order=order))
+        await settle(pilot)
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+# --- refunds, drawer, end of day, login (business day and clock frozen) ---------------------
+
+DAY = date(2026, 1, 2)
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("pos.cash", "pos.reports"):
+        monkeypatch.setattr(f"{module}.today", lambda: DAY)
+        monkeypatch.setattr(f"{module}.now_iso", lambda: "2026-01-02T09:30:00+00:00")
+
+
+def test_refund(session: PosSession, app: PosApp, snap_compare: Snap) -> None:
+    checkout = session.checkout
+    checkout.add("MUG", 3)
+    checkout.add("HEADPHONES")
+    checkout.take_payment("cash")
+    number = checkout.place().number
+
+    async def run(pilot: Pilot[int]) -> None:
+        from screens.refund import RefundScreen
+
+        pilot.app.push_screen(RefundScreen(number))
+        await settle(pilot)
+        await pilot.press("plus", "plus")
+        await settle(pilot)
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_drawer(session: PosSession, app: PosApp, snap_compare: Snap, frozen: None) -> None:
+    session.cash.open("100")
+    session.cash.cash_in("20", "change from the bank")
+    session.cash.count("119")
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("ctrl+o", codes=()))
+
+
+def test_end_of_day(session: PosSession, app: PosApp, snap_compare: Snap, frozen: None) -> None:
+    session.cash.open("100")
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("ctrl+y", codes=()))
+
+
+def test_z_confirm(session: PosSession, app: PosApp, snap_compare: Snap, frozen: None) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps("ctrl+y", "f10", codes=()))
+
+
+def test_login(session: PosSession, snap_compare: Snap) -> None:
+    session.cashiers.add("Ann", "1234")
+    session.cashiers.add("Bob", "5678")
+
+    async def run(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        for key in ("B", "o", "b", "enter", "1", "2"):
+            await pilot.press(key)
+        await still(pilot)
+
+    assert snap_compare(PosApp(session, sync_interval=0), terminal_size=SIZE, run_before=run)
+
+
+def test_refund_slip(session: PosSession, app: PosApp, snap_compare: Snap,
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos.printing import PrintJob
+    from pos.receipt import refund_lines
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    checkout = session.checkout
+    checkout.add("MUG", 3)
+    checkout.take_payment("cash")
+    number = checkout.place().number
+    refund = session.refunds.refund(number, {"MUG": 1}, reason="chipped").model_copy(
+        update={"created_at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC)})
+    job = PrintJob(refund_lines(refund, session.settings.shop), refund.number,
+                   f"Refund {refund.number}")
+
+    async def run(pilot: Pilot[int]) -> None:
+        from screens.slip import SlipScreen
+
+        pilot.app.push_screen(SlipScreen(job, refund.number))
         await settle(pilot)
         await still(pilot)
 
