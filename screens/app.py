@@ -74,6 +74,12 @@ class PosApp(App[int]):
         self.run_io(self._cashier_names, self.ask_login)
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
+        self.run_io(self.checkout.pending_payment, self._resume_payment)
+
+    def _resume_payment(self, pending: object) -> None:
+        """A payment link was still waiting when the counter closed: resume the wait."""
+        if pending is not None and self.screen is self.cart_screen:
+            self.push_screen(self.make_screen("payment"))
 
     def cart_ready(self) -> None:
         """Called by the cart screen once it shows the cart with the input focused.
