@@ -259,8 +259,11 @@ class Checkout:
         return line
 
     def _invalidate_methods(self, cart: Cart) -> Cart:
-        """A changed cart may change what shipping costs and which payments are allowed."""
-        if not cart.payments:
+        """A changed cart may change what shipping costs and which payments are allowed.
+
+        A refused sale taken back to fix keeps its payments: that money was taken; if the fix
+        lowers the total, `problems` says so until the payments are settled again."""
+        if not cart.payments or cart.reopened:
             return cart
         self._no_pending()  # the customer may be paying the old total right now
         return cart.model_copy(update={"payments": ()})
@@ -512,6 +515,10 @@ class Checkout:
                 out.append("Choose a shipping method.")
         if self.remaining() > 0:
             out.append(f"{format_money(self.remaining(), self.currency)} still to pay.")
+        elif self.paid() > self.due():
+            out.append(f"{format_money(self.paid() - self.due(), self.currency)} was paid more "
+                       "than the total: cancel the payments (F10 on Payment) and take them "
+                       "again.")
         return out
 
     def place(self) -> Order:
@@ -533,7 +540,8 @@ class Checkout:
         else:
             order = order.model_copy(update={"status": OrderStatus.PLACED})
         deliveries += [(sink, "mirror") for sink in self.sinks if sink != self.profile]
-        self.ledger.orders.record_sale(order, deliveries, self.cart.id)
+        self.ledger.orders.record_sale(order, deliveries, self.cart.id,
+                                       replace_failed=self.cart.reopened)
         crash_point("after_record")
         self.cart = self._new_cart()
         self.quote = self._estimate(self.cart)
@@ -546,7 +554,9 @@ class Checkout:
         cart, quote = self.cart, self.quote
         return Order(
             number=number, lane=self.lane, cashier=self.cashier, profile=self.profile,
-            backend=self.backend.name, created_at=datetime.now(UTC), currency=cart.currency,
+            backend=self.backend.name,
+            created_at=cart.created_at if cart.reopened else datetime.now(UTC),
+            currency=cart.currency,
             customer=cart.customer or Customer(), lines=cart.lines, priced=quote.lines,
             sold_vouchers=cart.sold_vouchers, coupon=cart.coupon, vouchers=cart.vouchers,
             reward=cart.reward, use_store_credit=cart.use_store_credit, pickup=cart.pickup,
@@ -555,6 +565,34 @@ class Checkout:
             payment_method=cart.payment_method, payments=cart.payments, totals=quote.totals,
             comment=cart.comment or f"POS sale {number}",
         )
+
+    def reopen(self, number: str) -> Cart:
+        """Take a sale the store refused (status failed) back into the cart to fix it (edit and
+        retry). The current cart is parked first. The sale keeps its number, time and payments;
+        placing it again replaces the refused order and sends it once more."""
+        order = self.ledger.orders.get(number)
+        if order.status != OrderStatus.FAILED:
+            raise RuleError(message=f"Sale {number} is {order.status.value}: only a sale the "
+                                    "store refused (failed) can be edited and sent again.",
+                            field="reopen")
+        if self.cart.reopened and self.cart.number == number:
+            return self.cart
+        if not self.cart.empty:
+            self.park()
+        cart = Cart(
+            id=uuid.uuid4().hex, created_at=order.created_at, currency=order.currency,
+            number=order.number, lines=order.lines, sold_vouchers=order.sold_vouchers,
+            customer=order.customer if order.customer.id or order.customer.name else None,
+            coupon=order.coupon, vouchers=order.vouchers, reward=order.reward,
+            use_store_credit=order.use_store_credit, pickup=order.pickup,
+            shipping_address=order.shipping_address, shipping_method=order.shipping_method,
+            payment_address=order.payment_address, payment_method=order.payment_method,
+            payments=order.payments, comment=order.comment, reopened=True,
+            label=f"Refused sale {order.number}")
+        self.quote = self._estimate(cart)
+        self._commit(cart, validate=False)
+        self.ledger.orders.note(number, "reopened", "taken back into the cart to fix")
+        return cart
 
     # --- parking -----------------------------------------------------------------------------
 

@@ -208,6 +208,7 @@ class Cart(Model):
     payments: tuple[Payment, ...] = ()
     comment: str = ""
     label: str = ""  # name shown for a parked cart
+    reopened: bool = False  # a refused sale taken back to fix: placing it replaces the order
 
     @property
     def item_count(self) -> int:

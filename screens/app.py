@@ -43,6 +43,7 @@ class PosApp(App[int]):
         Binding("f5", "open('payment')", "Payment", id="payment"),
         Binding("f6", "open('parked')", "Park/recall", id="parked"),
         Binding("f7", "open('orders')", "Orders", id="orders"),
+        Binding("ctrl+b", "open('outbox')", "Outbox", id="outbox"),
         Binding("f12", "pay", "Pay", id="pay"),
         Binding("ctrl+o", "open('drawer')", "Drawer", id="drawer"),
         Binding("ctrl+y", "open('endofday')", "End of day", id="endofday"),
@@ -226,6 +227,9 @@ class PosApp(App[int]):
         if name == "orders":
             from screens.orders import OrdersScreen
             return OrdersScreen()
+        if name == "outbox":
+            from screens.outbox import OutboxScreen
+            return OutboxScreen()
         if name == "drawer":
             from screens.drawer import DrawerScreen
             return DrawerScreen()

@@ -28,6 +28,7 @@ class HelpScreen(PosScreen):
         from screens.drawer import DrawerScreen
         from screens.endofday import EndOfDayScreen
         from screens.orders import OrdersScreen
+        from screens.outbox import OutboxScreen
         from screens.parked import ParkedScreen
         from screens.payment import PaymentScreen
         from screens.receipt import ReceiptScreen
@@ -43,7 +44,8 @@ class HelpScreen(PosScreen):
                            ("Customer", CustomerScreen), ("Discounts", DiscountsScreen),
                            ("Shipping", ShippingScreen), ("Payment", PaymentScreen),
                            ("Receipt", ReceiptScreen), ("Parked", ParkedScreen),
-                           ("Orders", OrdersScreen), ("Refund", RefundScreen),
+                           ("Orders", OrdersScreen), ("Outbox", OutboxScreen),
+                           ("Refund", RefundScreen),
                            ("Refund slip", SlipScreen), ("Drawer", DrawerScreen),
                            ("End of day", EndOfDayScreen), ("Any screen", PosScreen)):
             for binding in cls.BINDINGS:

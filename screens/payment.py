@@ -10,6 +10,7 @@ cancels the link. A link still pending when the counter closed is resumed on the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from typing import Any, ClassVar
@@ -201,10 +202,8 @@ class PaymentScreen(PosScreen):
     def _back(self, fn: Any, *args: Any) -> None:
         if self._closed:
             return  # the counter closed while waiting: the link stays pending in the cart
-        try:
+        with contextlib.suppress(RuntimeError):  # the app stopped meanwhile
             self.pos.call_from_thread(fn, *args)
-        except RuntimeError:
-            pass
 
     def _polled(self, final: PaymentLink) -> None:
         self.polling = False

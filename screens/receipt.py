@@ -18,6 +18,7 @@ from textual.widgets import Footer, Static
 from pos.models import Order
 from pos.money import format_money
 from pos.receipt import render_receipt
+from pos.store.outbox import OutboxEntry
 from screens.widgets import PosScreen, StatusBar
 
 
@@ -36,6 +37,8 @@ class ReceiptScreen(PosScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="receipt-head")
+        if not self.after_sale:
+            yield Static(id="receipt-delivery")
         with VerticalScroll(id="receipt-scroll"):
             yield Static(id="receipt")
         hint = ("Any key: next customer · F9: print" if self.after_sale
@@ -50,6 +53,8 @@ class ReceiptScreen(PosScreen):
         else:
             ledger = self.pos.session.ledger
             self.pos.run_io(lambda: ledger.orders.get(self.number), self.show)
+        if not self.after_sale:
+            self.load_delivery()
 
     def on_screen_suspend(self) -> None:
         self.left_once = True
@@ -58,6 +63,21 @@ class ReceiptScreen(PosScreen):
         if getattr(self, "left_once", False) and not self.after_sale:  # back from a refund
             ledger = self.pos.session.ledger
             self.pos.run_io(lambda: ledger.orders.get(self.number), self.show)
+            self.load_delivery()
+
+    def load_delivery(self) -> None:
+        """Where the sale has gone: one line per store it is sent to (placement, mirrors)."""
+        outbox = self.pos.session.ledger.outbox
+        self.pos.run_io(lambda: outbox.for_order(self.number), self.show_delivery)
+
+    def show_delivery(self, entries: list[OutboxEntry]) -> None:
+        lines = [f"{e.kind} → {e.target}: {'sent' if e.state == 'done' else e.state}"
+                 + (f" (id {e.remote_id})" if e.remote_id else "")
+                 + (f" after {e.attempts} tries" if e.attempts > 1 else "")
+                 + (f" — {e.last_error}" if e.last_error and e.state != "done" else "")
+                 for e in entries]
+        self.query_one("#receipt-delivery", Static).update(
+            "\n".join(lines) or "Kept locally only (no store to send it to).")
 
     def show(self, order: Order) -> None:
         self.order = order

@@ -20,10 +20,10 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from pos.errors import PosError
-from pos.models import Order
+from pos.models import REFUND_METHODS, Order
 from pos.money import format_money
 from pos.printing import PrintJob
-from pos.refunds import REFUND_METHODS, Refund
+from pos.refunds import Refund
 from screens.widgets import PosScreen, StatusBar
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pos.errors import NotFoundError
+from pos.errors import NotFoundError, RuleError
 from pos.models import Order, OrderStatus
 from pos.store.db import Database, transaction
 
@@ -44,31 +44,60 @@ class OrderStore:
     # --- writing -----------------------------------------------------------------------------
 
     def record_sale(self, order: Order, deliveries: Sequence[tuple[str, str]],
-                    cart_id: str | None) -> None:
+                    cart_id: str | None, *, replace_failed: bool = False) -> None:
         """Write the order, its lines and its outbox entries, and close the cart: all or nothing.
 
         `deliveries`: (target profile, kind) pairs, kind `place` or `mirror`. Writing the same
         number twice is refused by the primary key, so a sale can never be recorded twice.
+        `replace_failed`: the sale was refused by the store and fixed by the cashier — the
+        order under this number is replaced and its entries queued again, but only while it is
+        still `failed` (never one the store may have).
         """
         with transaction(self.db, self.path) as conn:
-            self._insert_order(conn, order)
+            event = "recorded"
+            if replace_failed and self._clear_failed(conn, order.number):
+                event = "edited"
+            self._insert_order(conn, order, replace=event == "edited")
             stamp = now_iso()
             conn.executemany(
                 "INSERT INTO outbox (number, target, kind, state, created_at, updated_at) "
-                "VALUES (?, ?, ?, 'queued', ?, ?)",
+                "VALUES (?, ?, ?, 'queued', ?, ?) ON CONFLICT(number, target, kind) DO UPDATE "
+                "SET state = 'queued', attempts = 0, next_attempt_at = 0, last_error = '', "
+                "remote_id = NULL, updated_at = excluded.updated_at",
                 [(order.number, target, kind, stamp, stamp) for target, kind in deliveries],
             )
             if cart_id:
                 conn.execute("DELETE FROM carts WHERE id = ?", [cart_id])
-            conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, 'recorded', ?)",
-                         [order.number, stamp, order.status.value])
+            conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
+                         [order.number, stamp, event, order.status.value])
 
-    def _insert_order(self, conn: sqlite3.Connection, order: Order) -> None:
+    def _clear_failed(self, conn: sqlite3.Connection, number: str) -> bool:
+        """Drop a refused sale's lines before its edited copy is written (False: no such sale)."""
+        row = conn.execute("SELECT status FROM orders WHERE number = ?", [number]).fetchone()
+        if row is None:
+            return False
+        if row[0] != OrderStatus.FAILED.value:
+            raise RuleError(
+                title="Sale already handled",
+                message=f"Sale {number} is {row[0]} now (retried or cancelled meanwhile): "
+                        "this edited copy is not sent.",
+                hint="Void this cart; the Orders screen shows the sale.", field="place")
+        conn.execute("DELETE FROM order_lines WHERE number = ?", [number])
+        return True
+
+    def _insert_order(self, conn: sqlite3.Connection, order: Order, *,
+                      replace: bool = False) -> None:
         stamp = now_iso()
+        upsert = (" ON CONFLICT(number) DO UPDATE SET updated_at = excluded.updated_at, "
+                  "status = excluded.status, profile = excluded.profile, "
+                  "backend = excluded.backend, currency = excluded.currency, "
+                  "total = excluded.total, customer = excluded.customer, "
+                  "cashier = excluded.cashier, remote_id = excluded.remote_id, "
+                  "last_error = excluded.last_error, data = excluded.data") if replace else ""
         conn.execute(
             "INSERT INTO orders (number, lane, created_at, updated_at, status, profile, backend, "
             "currency, total, customer, cashier, remote_id, last_error, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + upsert,
             [order.number, order.lane, order.created_at.isoformat(), stamp, order.status.value,
              order.profile, order.backend, order.currency, str(order.totals.total),
              order.customer.name, order.cashier, order.remote_id, order.last_error,
@@ -103,6 +132,12 @@ class OrderStore:
         else:
             with transaction(self.db, self.path) as c:
                 write(c)
+
+    def note(self, number: str, kind: str, detail: str = "") -> None:
+        """Add an event to a sale's history."""
+        with transaction(self.db, self.path) as conn:
+            conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
+                         [number, now_iso(), kind, detail])
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -9,48 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from pos.backends.base import BackendSettings, PlacedOrder, UnsupportedError
-from pos.backends.local import LocalBackend
 from pos.config import load_settings
-from pos.errors import OutcomeUnknown, PermanentError, StorageError, TransientError
+from pos.errors import RuleError, StorageError
 from pos.models import Order, OrderStatus
 from pos.session import PosSession, open_session
 from pos.sync import OutboxActions
-
-
-class FlakyBackend(LocalBackend):
-    """The demo store with a plan of faults for place_order (and optionally no reconcile)."""
-
-    def __init__(self, settings: BackendSettings, context: object) -> None:
-        super().__init__(settings, context)  # type: ignore[arg-type]
-        self.plan: list[str] = []
-        self.calls = 0
-        self.can_reconcile = True
-
-    def place_order(self, order: Order) -> PlacedOrder:
-        self.calls += 1
-        fault = self.plan.pop(0) if self.plan else ""
-        if fault == "down":
-            raise TransientError(message="connection refused")
-        if fault == "lost":
-            super().place_order(order)
-            raise OutcomeUnknown(message="timed out after sending")
-        if fault == "refuse":
-            raise PermanentError(message="Price changed on the store")
-        return super().place_order(order)
-
-    def find_order(self, order: Order) -> PlacedOrder | None:
-        if not self.can_reconcile:
-            raise UnsupportedError(message="cannot look up")
-        return super().find_order(order)
+from tests.fakes import FlakyBackend, install_flaky
 
 
 @pytest.fixture
 def flaky(data_dir: Path) -> Iterator[tuple[PosSession, FlakyBackend]]:
     session = open_session(data_dir, "local", load_settings())
-    session.backend.close()
-    backend = FlakyBackend(session.backend.settings, session.backend.context)
-    session._backends["local"] = backend
+    backend = install_flaky(session)
     yield session, backend
     session.close()
 
@@ -63,7 +33,7 @@ def sell(session: PosSession, code: str = "MUG") -> Order:
 
 
 def store_orders(backend: FlakyBackend) -> list[str]:
-    return [r[0] for r in backend.db.execute("SELECT number FROM demo_orders")]
+    return backend.stored_numbers()
 
 
 def test_store_down_queues_then_places_once(flaky: tuple[PosSession, FlakyBackend]) -> None:
@@ -168,3 +138,57 @@ def test_full_disk_keeps_the_sale_in_the_cart(session: PosSession) -> None:
     order = co.place()
     assert order.status is OrderStatus.PLACED
     assert len(session.ledger.orders.list()) == 1
+
+
+def test_edit_and_retry_replaces_the_refused_sale(flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, backend = flaky
+    backend.plan = ["refuse"]
+    refused = sell(session)
+    co = session.checkout
+    with pytest.raises(RuleError, match="only a sale the store refused"):
+        co.reopen(sell(session, "HEADPHONES").number)  # a placed sale cannot be reopened
+    cart = co.reopen(refused.number)
+    assert (cart.number, cart.reopened, cart.payments) == (
+        refused.number, True, refused.payments)
+    assert co.reopen(refused.number) is co.cart  # twice: the same cart, nothing parked
+    co.set_quantity(cart.lines[0].key, 2)
+    assert any("still to pay" in p for p in co.problems())
+    co.take_payment("cash")
+    placed = co.place()
+    assert (placed.number, placed.status) == (refused.number, OrderStatus.PLACED)
+    assert [ln.quantity for ln in placed.lines] == [2]
+    assert sorted(backend.stored_numbers()) == sorted(
+        [refused.number, session.ledger.orders.list()[0].number])
+    assert session.ledger.outbox.open_entries() == []
+
+
+def test_edited_copy_is_refused_once_the_original_was_sent(
+        flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, backend = flaky
+    backend.plan = ["refuse"]
+    refused = sell(session)
+    co = session.checkout
+    co.reopen(refused.number)
+    [entry] = session.ledger.outbox.for_order(refused.number)
+    OutboxActions(session.sync).retry(entry.id)  # meanwhile, sent unchanged: placed
+    with pytest.raises(RuleError, match="is placed now"):
+        co.place()
+    assert backend.stored_numbers() == [refused.number]  # once
+    assert not co.cart.empty  # the cart is kept: the cashier voids it
+
+
+def test_overpaid_after_an_edit_must_be_settled(flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, backend = flaky
+    backend.plan = ["refuse"]
+    co = session.checkout
+    co.scan("MUG")
+    refused = sell(session)  # two mugs, paid
+    cart = co.reopen(refused.number)
+    co.set_quantity(cart.lines[0].key, 1)
+    [problem] = co.problems()
+    assert "paid more than the total" in problem
+    with pytest.raises(RuleError):
+        co.place()
+    co.cancel_payments()
+    co.take_payment("cash", "20")
+    assert co.place().status is OrderStatus.PLACED

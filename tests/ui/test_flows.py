@@ -14,6 +14,7 @@ from screens.app import PosApp
 from screens.payment import PaymentScreen
 from screens.receipt import ReceiptScreen
 from screens.widgets import StatusBar
+from tests.fakes import install_flaky
 from tests.ui.conftest import error_titles, scan, settle
 
 
@@ -221,29 +222,18 @@ async def test_keys_can_be_remapped(session: PosSession) -> None:
         assert isinstance(app.screen, PaymentScreen)
 
 
-class FlakyBackend(LocalBackend):
-    down = True
-
-    def place_order(self, order: Order) -> object:  # type: ignore[override]
-        if self.down:
-            raise TransientError(message="Connection refused.")
-        return super().place_order(order)
-
-
 async def test_background_sync_sends_the_queued_sale(session: PosSession,
                                                      monkeypatch: object) -> None:
     import time
 
-    real = session.backend
-    flaky = FlakyBackend(real.settings, real.context)
-    session._backends[session.profile] = flaky
+    flaky = install_flaky(session)
+    flaky.plan = ["down"]
     app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         await scan(pilot, "MUG")
         await pay_exact_cash(pilot, app)
         bar = app.screen.query_one(StatusBar)
         assert "outbox 1" in str(bar.render())
-        flaky.down = False
         later = time.time() + 3600  # past any back-off
         monkeypatch.setattr("pos.store.outbox.time.time", lambda: later)  # type: ignore[attr-defined]
         app.sync_now()

@@ -16,6 +16,7 @@ from textual.widgets import Input
 
 from pos.session import PosSession
 from screens.app import PosApp
+from tests.fakes import install_flaky
 from tests.ui.conftest import scan, settle
 
 SIZE = (120, 36)
@@ -186,6 +187,25 @@ def test_refund_slip(session: PosSession, app: PosApp, snap_compare: Snap,
         from screens.slip import SlipScreen
 
         pilot.app.push_screen(SlipScreen(job, refund.number))
+        await settle(pilot)
+        await still(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_outbox(session: PosSession, app: PosApp, snap_compare: Snap) -> None:
+    install_flaky(session).plan = ["refuse", "down"]
+
+    async def run(pilot: Pilot[int]) -> None:
+        for code in ("MUG", "HEADPHONES"):
+            await scan(pilot, code)
+            await pilot.press("f12")
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+        await pilot.press("ctrl+b")
         await settle(pilot)
         await still(pilot)
 
