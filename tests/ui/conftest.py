@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from textual.pilot import Pilot
 
@@ -31,8 +29,19 @@ async def scan(pilot: Pilot[int], code: str) -> None:
     await settle(pilot)
 
 
+async def cash_sale(pilot: Pilot[int], code: str = "MUG") -> None:
+    """Scan a product, pay in exact cash (F12, Enter) and go back to the cart (Esc)."""
+    await scan(pilot, code)
+    await pilot.press("f12")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press("escape")
+    await settle(pilot)
+
+
 def error_titles(app: PosApp) -> list[str]:
     return [n.title for n in app._notifications if n.severity == "error"]
 
 
-__all__: list[str | Callable[..., object]] = ["error_titles", "scan", "settle"]
+__all__ = ["cash_sale", "error_titles", "scan", "settle"]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from pos.catalog_sync import sync_catalog
@@ -74,6 +75,16 @@ async def wait_until(pilot: object, test: object, tries: int = 250) -> None:
     raise AssertionError("timed out")
 
 
+async def pay_mug_in_bitcoin(pilot: object, app: PosApp,
+                             emu: AlignCommerceEmulator) -> PaymentScreen:
+    """Scan the mug, F12, choose bitcoin: the payment screen (the invoice on its way)."""
+    await sell_mug(pilot, app, emu)
+    screen = app.screen
+    assert isinstance(screen, PaymentScreen)
+    await choose(pilot, app, "bitcoin")
+    return screen
+
+
 async def sell_mug(pilot: object, app: PosApp, emu: AlignCommerceEmulator) -> None:
     app.cart_screen.scan_input.value = mug_id(emu)
     await pilot.press("enter")  # type: ignore[attr-defined]
@@ -87,8 +98,7 @@ async def test_bitcoin_sale_scan_to_receipt(ac: PosSession, emu: AlignCommerceEm
     emu.plan_invoice("success", polls=1)
     app = PosApp(ac, sync_interval=0)
     async with app.run_test(size=(120, 50)) as pilot:
-        await sell_mug(pilot, app, emu)
-        await choose(pilot, app, "bitcoin")
+        await pay_mug_in_bitcoin(pilot, app, emu)
         await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
     [order] = ac.ledger.orders.list()
     assert order.status == OrderStatus.PLACED
@@ -102,10 +112,7 @@ async def test_bitcoin_link_cancelled_keeps_the_sale(ac: PosSession,
     emu.plan_invoice("success", polls=100_000)
     app = PosApp(ac, sync_interval=0)
     async with app.run_test(size=(120, 50)) as pilot:
-        await sell_mug(pilot, app, emu)
-        screen = app.screen
-        assert isinstance(screen, PaymentScreen)
-        await choose(pilot, app, "bitcoin")
+        screen = await pay_mug_in_bitcoin(pilot, app, emu)
         await wait_until(pilot, lambda: screen.link is not None)
         assert screen.link is not None
         assert screen.link.id in str(screen.query_one("#link-status").render())
@@ -122,10 +129,7 @@ async def test_bitcoin_link_failed_keeps_the_sale(ac: PosSession,
     emu.plan_invoice("fail", polls=1)
     app = PosApp(ac, sync_interval=0)
     async with app.run_test(size=(120, 50)) as pilot:
-        await sell_mug(pilot, app, emu)
-        screen = app.screen
-        assert isinstance(screen, PaymentScreen)
-        await choose(pilot, app, "bitcoin")
+        screen = await pay_mug_in_bitcoin(pilot, app, emu)
         await wait_until(pilot, lambda: any(
             n.title == "Payment link not paid" for n in app._notifications))
         assert screen.link is None
@@ -143,10 +147,7 @@ async def test_restart_while_waiting_resumes(emu: AlignCommerceEmulator, data_di
     monkeypatch.setattr(PaymentScreen, "poll_options", SLOW)
     app = PosApp(first, sync_interval=0)
     async with app.run_test(size=(120, 50)) as pilot:
-        await sell_mug(pilot, app, emu)
-        screen = app.screen
-        assert isinstance(screen, PaymentScreen)
-        await choose(pilot, app, "bitcoin")
+        screen = await pay_mug_in_bitcoin(pilot, app, emu)
         await wait_until(pilot, lambda: screen.link is not None)
         link = screen.link
         assert link is not None
@@ -164,14 +165,19 @@ async def test_restart_while_waiting_resumes(emu: AlignCommerceEmulator, data_di
     second.close()
 
 
+async def open_card_link(pilot: Pilot[int], app: PosApp) -> None:
+    """Scan the mug, F12, choose the demo store's card link (it has no status call)."""
+    await scan(pilot, "MUG")
+    await pilot.press("f12")
+    await settle(pilot)
+    await choose(pilot, app, "card")
+    await settle(pilot)
+
+
 async def test_demo_card_link_marked_paid(session: PosSession) -> None:
     app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 50)) as pilot:
-        await scan(pilot, "MUG")
-        await pilot.press("f12")
-        await settle(pilot)
-        await choose(pilot, app, "card")
-        await settle(pilot)
+        await open_card_link(pilot, app)
         screen = app.screen
         assert isinstance(screen, PaymentScreen) and screen.link is not None
         assert "F9: mark paid" in str(screen.query_one("#link-status").render())
@@ -186,11 +192,7 @@ async def test_demo_card_link_marked_paid(session: PosSession) -> None:
 async def test_demo_card_link_cancelled(session: PosSession) -> None:
     app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 50)) as pilot:
-        await scan(pilot, "MUG")
-        await pilot.press("f12")
-        await settle(pilot)
-        await choose(pilot, app, "card")
-        await settle(pilot)
+        await open_card_link(pilot, app)
         await pilot.press("escape")
         await settle(pilot)
         screen = app.screen

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -12,19 +13,14 @@ from pos.models import Order, OrderStatus
 from pos.session import PosSession
 from screens.app import PosApp
 from screens.outbox import OutboxScreen
-from screens.payment import PaymentScreen
 from screens.receipt import ReceiptScreen
 from tests.fakes import FlakyBackend, install_flaky
-from tests.ui.conftest import scan, settle
+from tests.ui.conftest import cash_sale, scan, settle
 
 
 async def sell(pilot: Pilot[int], app: PosApp, code: str = "MUG") -> Order:
-    await scan(pilot, code)
-    await pilot.press("f12")
-    await settle(pilot)
-    assert isinstance(app.screen, PaymentScreen)
-    await pilot.press("enter")  # exact cash
-    await settle(pilot)
+    """A cash sale, back on the cart; returns the order as it stands."""
+    await cash_sale(pilot, code)
     [order] = app.session.ledger.orders.list(limit=1)
     return order
 
@@ -35,6 +31,11 @@ async def open_outbox(pilot: Pilot[int], app: PosApp) -> OutboxScreen:
     screen = app.screen
     assert isinstance(screen, OutboxScreen)
     return screen
+
+
+@pytest.fixture
+def flaky(session: PosSession) -> FlakyBackend:
+    return install_flaky(session)
 
 
 def detail(screen: OutboxScreen) -> str:
@@ -53,15 +54,12 @@ async def type_and_enter(pilot: Pilot[int], text: str) -> None:
     await settle(pilot)
 
 
-async def test_refused_sale_is_edited_and_sent_again_under_its_number(session: PosSession) -> None:
-    flaky = install_flaky(session)
+async def test_refused_sale_is_edited_and_sent_again_under_its_number(
+        session: PosSession, app: PosApp, flaky: FlakyBackend) -> None:
     flaky.plan = ["refuse"]
-    app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         refused = await sell(pilot, app)
         assert refused.status is OrderStatus.FAILED
-        await pilot.press("escape")
-        await settle(pilot)
         screen = await open_outbox(pilot, app)
         [row] = rows(screen)
         assert row[1:5] == [refused.number, "place", session.profile, "failed"]
@@ -95,14 +93,11 @@ async def test_refused_sale_is_edited_and_sent_again_under_its_number(session: P
     assert "reopened" in kinds and "edited" in kinds
 
 
-async def test_edit_parks_the_cart_in_progress(session: PosSession) -> None:
-    flaky = install_flaky(session)
+async def test_edit_parks_the_cart_in_progress(
+        session: PosSession, app: PosApp, flaky: FlakyBackend) -> None:
     flaky.plan = ["refuse"]
-    app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         refused = await sell(pilot, app)
-        await pilot.press("escape")
-        await settle(pilot)
         await scan(pilot, "HEADPHONES")  # the next customer's sale is under way
         await open_outbox(pilot, app)
         await pilot.press("f10")
@@ -112,14 +107,11 @@ async def test_edit_parks_the_cart_in_progress(session: PosSession) -> None:
     assert [ln.sku for ln in parked.lines] == ["HEADPHONES"]
 
 
-async def test_cancel_needs_a_reason_and_cancels_the_sale(session: PosSession) -> None:
-    flaky = install_flaky(session)
+async def test_cancel_needs_a_reason_and_cancels_the_sale(
+        session: PosSession, app: PosApp, flaky: FlakyBackend) -> None:
     flaky.plan = ["refuse"]
-    app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         refused = await sell(pilot, app)
-        await pilot.press("escape")
-        await settle(pilot)
         screen = await open_outbox(pilot, app)
         await pilot.press("f11")
         await settle(pilot)
@@ -132,15 +124,12 @@ async def test_cancel_needs_a_reason_and_cancels_the_sale(session: PosSession) -
     assert flaky.stored_numbers() == []
 
 
-async def test_queued_sale_retried_now(session: PosSession) -> None:
-    flaky = install_flaky(session)
+async def test_queued_sale_retried_now(
+        session: PosSession, app: PosApp, flaky: FlakyBackend) -> None:
     flaky.plan = ["down"]
-    app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         queued = await sell(pilot, app)
         assert queued.status is OrderStatus.QUEUED
-        await pilot.press("escape")
-        await settle(pilot)
         screen = await open_outbox(pilot, app)
         assert rows(screen)[0][4] == "queued"
         assert "connection refused" in detail(screen)
@@ -151,16 +140,13 @@ async def test_queued_sale_retried_now(session: PosSession) -> None:
     assert flaky.stored_numbers() == [queued.number]
 
 
-async def test_unknown_sale_resolved_as_placed_is_never_sent_again(session: PosSession) -> None:
-    flaky = install_flaky(session)
+async def test_unknown_sale_resolved_as_placed_is_never_sent_again(
+        session: PosSession, app: PosApp, flaky: FlakyBackend) -> None:
     flaky.plan = ["lost"]
-    app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         lost = await sell(pilot, app)
         assert lost.status is OrderStatus.UNKNOWN
         flaky.can_reconcile = False  # the store cannot be asked: a person checks
-        await pilot.press("escape")
-        await settle(pilot)
         screen = await open_outbox(pilot, app)
         assert rows(screen)[0][4] == "unknown"
         await pilot.press("f9")  # asks the store, which cannot tell: still unknown
@@ -183,17 +169,12 @@ async def test_unknown_sale_resolved_as_placed_is_never_sent_again(session: PosS
     assert flaky.calls == 1 and flaky.stored_numbers() == [lost.number]
 
 
-async def test_send_all_sends_entries_waiting_out_their_back_off(session: PosSession) -> None:
-    flaky: FlakyBackend = install_flaky(session)
+async def test_send_all_sends_entries_waiting_out_their_back_off(
+        session: PosSession, app: PosApp, flaky: FlakyBackend) -> None:
     flaky.plan = ["down", "down"]
-    app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         first = await sell(pilot, app)
-        await pilot.press("escape")
-        await settle(pilot)
         second = await sell(pilot, app, "HEADPHONES")
-        await pilot.press("escape")
-        await settle(pilot)
         screen = await open_outbox(pilot, app)
         assert len(rows(screen)) == 2
         await pilot.press("ctrl+s")
@@ -202,14 +183,11 @@ async def test_send_all_sends_entries_waiting_out_their_back_off(session: PosSes
     assert sorted(flaky.stored_numbers()) == sorted([first.number, second.number])
 
 
-async def test_order_detail_shows_where_the_sale_went(session: PosSession) -> None:
-    flaky = install_flaky(session)
+async def test_order_detail_shows_where_the_sale_went(
+        session: PosSession, app: PosApp, flaky: FlakyBackend) -> None:
     flaky.plan = ["down"]
-    app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         queued = await sell(pilot, app)
-        await pilot.press("escape")
-        await settle(pilot)
         await pilot.press("f7")
         await settle(pilot)
         app.screen.query_one("#orders").focus()

@@ -11,7 +11,7 @@ from pos.session import PosSession
 from screens.app import PosApp
 from screens.payment import PaymentScreen
 from screens.receipt import ReceiptScreen
-from tests.ui.conftest import error_titles, scan, settle
+from tests.ui.conftest import cash_sale, error_titles, scan, settle
 
 
 async def test_cash_exact(app: PosApp, session: PosSession) -> None:
@@ -79,12 +79,7 @@ async def test_errors_are_notified(app: PosApp, session: PosSession) -> None:
 async def test_orders_search_detail_and_reprint(app: PosApp, session: PosSession) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         for code in ("MUG", "EBOOK"):
-            await scan(pilot, code)
-            await pilot.press("f12")
-            await settle(pilot)
-            await pilot.press("enter")
-            await settle(pilot)
-            await pilot.press("escape")
+            await cash_sale(pilot, code)
         await pilot.press("f7")
         await settle(pilot)
         table = app.screen.query_one("#orders", DataTable)

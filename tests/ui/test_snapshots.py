@@ -17,7 +17,7 @@ from textual.widgets import Input
 from pos.session import PosSession
 from screens.app import PosApp
 from tests.fakes import install_flaky
-from tests.ui.conftest import scan, settle
+from tests.ui.conftest import cash_sale, scan, settle
 
 SIZE = (120, 36)
 Snap = Callable[..., bool]
@@ -198,13 +198,7 @@ def test_outbox(session: PosSession, app: PosApp, snap_compare: Snap) -> None:
 
     async def run(pilot: Pilot[int]) -> None:
         for code in ("MUG", "HEADPHONES"):
-            await scan(pilot, code)
-            await pilot.press("f12")
-            await settle(pilot)
-            await pilot.press("enter")
-            await settle(pilot)
-            await pilot.press("escape")
-            await settle(pilot)
+            await cash_sale(pilot, code)
         await pilot.press("ctrl+b")
         await settle(pilot)
         await still(pilot)
