@@ -11,13 +11,13 @@ The TUI and `pos checkout` both drive this class; neither talks to a backend dir
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from pos.backends.base import Backend, Capability
+from pos.cart_rules import check_stock, parse_quantity, parse_scan, select_options
 from pos.errors import InputError, NotFoundError, PosError, RuleError, TransientError
 from pos.faults import crash_point
 from pos.models import (
@@ -31,7 +31,6 @@ from pos.models import (
     PaymentMethod,
     Product,
     Quote,
-    SelectedOption,
     ShippingMethod,
     SoldVoucher,
 )
@@ -39,30 +38,6 @@ from pos.money import ZERO, format_money, round_money, to_decimal
 from pos.pricing import PricingContext, price_cart
 from pos.store import Catalog, Ledger
 from pos.sync import SyncEngine
-
-QUANTITY_PREFIX = re.compile(r"^\s*(\d{1,5})\s*[*xX]\s*(\S.*)$")
-MAX_QUANTITY = 99_999
-
-
-def parse_scan(text: str) -> tuple[int, str]:
-    """`3*CODE` / `3xCODE` → (3, "CODE"); plain text → (1, text)."""
-    match = QUANTITY_PREFIX.match(text)
-    if match:
-        return int(match.group(1)), match.group(2).strip()
-    return 1, text.strip()
-
-
-def parse_quantity(value: object) -> int:
-    if isinstance(value, bool):
-        raise InputError(message=f"Quantity {value!r} is not a whole number.")
-    try:
-        qty = int(str(value).strip())
-    except ValueError:
-        raise InputError(message=f"Quantity {value!r} is not a whole number.",
-                         hint="Type a number like 2.") from None
-    if not 0 <= qty <= MAX_QUANTITY:
-        raise InputError(message=f"Quantity {qty} is out of range (0 to {MAX_QUANTITY}).")
-    return qty
 
 
 class Checkout:
@@ -158,7 +133,7 @@ class Checkout:
         quantity = parse_quantity(quantity)
         if quantity < 1:
             raise InputError(message="The quantity must be at least 1.")
-        selected = self._select_options(product, options or {})
+        selected = select_options(product, options or {})
         unit = product.price + sum((o.price for o in selected), ZERO)
         existing = next((ln for ln in self.cart.lines if ln.product_id == product.id
                          and ln.options == selected), None)
@@ -172,52 +147,9 @@ class Checkout:
                 options=selected, tax_class=product.tax_class, shipping=product.shipping,
                 points=product.points, reward=product.reward)
             lines = (*self.cart.lines, line)
-        self._check_stock(product, lines, selected)
+        check_stock(product, lines)
         self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
         return line
-
-    def _select_options(self, product: Product, chosen: Mapping[str, str]) -> tuple[SelectedOption, ...]:
-        selected: list[SelectedOption] = []
-        missing: list[str] = []
-        for option in product.options:
-            raw = str(chosen.get(option.id, "")).strip()
-            if not raw:
-                if option.required:
-                    missing.append(option.name)
-                continue
-            if option.type in ("select", "radio", "checkbox"):
-                value = option.value(raw) or next(
-                    (v for v in option.values if v.name.lower() == raw.lower()), None)
-                if value is None:
-                    choices = ", ".join(f"{v.id} ({v.name})" for v in option.values)
-                    raise InputError(message=f"{product.name}: {raw!r} is not a {option.name}.",
-                                     hint=f"Choose one of: {choices}.")
-                if value.stock is not None and value.stock <= 0:
-                    raise RuleError(message=f"{product.name} ({option.name}: {value.name}) is out "
-                                            "of stock.", field="stock")
-                selected.append(SelectedOption(option_id=option.id, name=option.name,
-                                               value_id=value.id, value=value.name,
-                                               price=value.price))
-            else:
-                selected.append(SelectedOption(option_id=option.id, name=option.name, value=raw))
-        unknown = set(chosen) - {o.id for o in product.options}
-        if unknown:
-            raise InputError(message=f"{product.name} has no option {', '.join(sorted(unknown))}.")
-        if missing:
-            raise RuleError(message=f"{product.name}: choose {', '.join(missing)}.",
-                            hint="This product has required options.", field="option")
-        return tuple(selected)
-
-    def _check_stock(self, product: Product, lines: tuple[CartLine, ...],
-                     selected: tuple[SelectedOption, ...] = ()) -> None:
-        if product.stock is None:
-            return
-        wanted = sum(ln.quantity for ln in lines if ln.product_id == product.id)
-        if product.stock <= 0:
-            raise RuleError(message=f"{product.name} is out of stock.", field="stock")
-        if wanted > product.stock:
-            raise RuleError(message=f"{product.name}: only {product.stock} in stock "
-                                    f"({wanted} wanted).", field="stock")
 
     def set_quantity(self, key: str, quantity: object) -> None:
         qty = parse_quantity(quantity)
@@ -229,7 +161,7 @@ class Checkout:
                       for ln in self.cart.lines)
         product = self.catalog.get(line.product_id)
         if product is not None:
-            self._check_stock(product, lines)
+            check_stock(product, lines)
         self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
 
     def override_price(self, key: str, unit_price: object, reason: str) -> None:

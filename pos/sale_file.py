@@ -22,7 +22,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pos.backends.base import Capability, PaymentLink
-from pos.checkout import Checkout, parse_quantity
+from pos.cart_rules import parse_quantity
+from pos.checkout import Checkout
 from pos.errors import InputError, NotFoundError, RuleError
 from pos.models import Address, Customer, Order
 from pos.payment_link import finish_link, link_methods, poll_link, start_link_payment

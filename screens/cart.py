@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from pos.checkout import parse_scan
+from pos.cart_rules import parse_scan
 from pos.models import Product
 from pos.money import format_money
 from screens.widgets import StatusBar
