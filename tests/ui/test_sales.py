@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from textual.widgets import DataTable
 
 from pos.models import OrderStatus
@@ -120,3 +121,44 @@ async def test_fast_scans_keep_their_order_and_quantity_prompt(app: PosApp) -> N
         await settle(pilot)
         assert [ln.sku for ln in app.checkout.cart.lines] == ["MUG", "EBOOK", "SCARF-VAT"]
         assert table.row_count == 3
+
+
+async def test_orders_screen_shows_the_stores_orders(app: PosApp, session: PosSession) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await cash_sale(pilot, "MUG")
+        [sold] = session.ledger.orders.list()
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("f8")  # the orders as the demo store has them
+        await settle(pilot)
+        table = app.screen.query_one("#orders", DataTable)
+        assert [str(c.label) for c in table.columns.values()][:2] == ["Number", "Store status"]
+        [row] = [table.get_row_at(i) for i in range(table.row_count)]
+        assert row[0] == sold.number and row[4] == sold.remote_id
+        table.focus()
+        await pilot.press("enter")  # sold here: the local detail
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen) and app.screen.number == sold.number
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("f8")  # back to this counter's orders
+        await settle(pilot)
+        assert [str(c.label) for c in table.columns.values()][1] == "Status"
+
+
+async def test_store_without_order_history_says_so(app: PosApp, session: PosSession,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos.backends.base import UnsupportedError
+
+    def no_history(**filters: str) -> list[object]:
+        raise UnsupportedError(message="This store cannot list orders.")
+
+    monkeypatch.setattr(session.backend, "list_orders", no_history)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert "This store cannot list orders." in [str(n.message) for n in app._notifications][-1]
+        table = app.screen.query_one("#orders", DataTable)
+        assert [str(c.label) for c in table.columns.values()][1] == "Status"  # back to local
