@@ -17,6 +17,8 @@ from pos.models import Order, OrderStatus
 from pos.money import format_money
 from screens.widgets import PosScreen, StatusBar
 
+REMOTE_LIMIT = 30  # the newest store orders shown (OpenCart reads each one back: one call each)
+
 
 class OrdersScreen(PosScreen):
     CSS_PATH = "orders.tcss"
@@ -112,7 +114,7 @@ class OrdersScreen(PosScreen):
             if self.remote:
                 self.action_toggle_remote()
 
-        self.pos.run_io(lambda: backend.list_orders(limit="100"),
+        self.pos.run_io(lambda: backend.list_orders(limit=str(REMOTE_LIMIT)),
                         lambda found: self.show_remote(found, search),
                         failed=back_to_local, group="orders")
 
