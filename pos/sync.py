@@ -16,22 +16,25 @@ Mirrors to sinks (Voucherify) are upserts keyed by the sale number, so they are 
 so are `status` entries (a refund or cancellation told to the store by `update_order_status`).
 
 Batching (throughput of `flush`: about one fsync per batch of sales instead of one per sale).
-During a flush, placements to a backend that can reconcile (it overrides `find_order`) are
-*announced* in batches: one transaction marks the next few queued placements `sending` (entry
-and order) before the first of their calls, and the calls are then made one by one. Each call
-is still preceded by its committed `sending` mark; a crash leaves every announced entry `sending`,
-and each is reconciled (looked up on the store) before any retry — a sale whose call was never
-made is simply not found there and is sent then. A batch covers about `BATCH_SECONDS` of calls
-(measured as they go; the first is alone) and at most `BATCH_MAX` entries. When the target fails
-transiently (the circuit opens for the pass) or the flush stops, the entries announced but not
-called are put back to `queued` (their attempt uncounted): no call was made for them.
+During a flush, placements to a backend that can look any sale up — it overrides `find_order`,
+and that lookup also answers for sales never sent (`Backend.finds_unsent_orders`; not OpenCart,
+whose lookup starts from a hint `place_order` records) — are *announced* in batches: one
+transaction marks the next few queued placements `sending` (entry and order) before the first
+of their calls, and the calls are then made one by one. Each call is still preceded by its
+committed `sending` mark; a crash leaves every announced entry `sending`, and each is reconciled
+(looked up on the store) before any retry — a sale whose call was never made is simply not found
+there and is sent then. A batch covers about `BATCH_SECONDS` of calls (measured as they go; the
+first is alone) and at most `BATCH_MAX` entries. When the target fails transiently (the circuit
+opens for the pass) or the flush stops, the entries announced but not called are put back to
+`queued` (their attempt uncounted): no call was made for them.
 
 The `done` of a placement (entry `done`, order `placed`) is not committed on its own either: it
 rides in the next transaction (the next batch's announcement, a mirror's, or the one closing the
 flush), at most `DONE_WAIT_S` later. A crash in between leaves the entry `sending`, which is
-reconciled exactly as after a crash just before `done`. Backends that cannot reconcile get
-neither: each of their placements is announced alone and its `done` committed at once, so a
-crash never leaves more for a person to check than one sale.
+reconciled exactly as after a crash just before `done` (this needs only `find_order`). Backends
+that cannot reconcile get neither: each of their placements is announced alone and its `done`
+committed at once; those whose lookup needs what `place_order` recorded get no batches. So a
+crash never leaves more than one sale that a person has to check on the store.
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ class SyncEngine:
             if entry.target in tripped or (entry.kind != "place" and entry.number in blocked):
                 continue
             if (entry.kind == "place" and entry.state == "queued"
-                    and entry.id not in self._announced and self._can_reconcile(entry.target)):
+                    and entry.id not in self._announced and self._can_batch(entry.target)):
                 self._announce(entries, i)
             before = len(report.queued)
             state = self._process(entry, report)
@@ -385,6 +388,16 @@ class SyncEngine:
             if self._deferring == threading.get_ident():
                 self._reconcilable[target] = known  # for this flush
         return known
+
+    def _can_batch(self, target: str) -> bool:
+        """Whether placements to `target` may be announced several at a time: it can reconcile,
+        including sales whose call was never made (`Backend.finds_unsent_orders`)."""
+        if not self._can_reconcile(target):
+            return False
+        try:
+            return self.backend_for(target).finds_unsent_orders
+        except PosError:
+            return False
 
     def _set_order_status(self, order: Order, status: OrderStatus, error: str = "",
                           event: str = "") -> None:

@@ -11,6 +11,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from pos import sync
 from pos.backends.base import BackendSettings, PlacedOrder
 from pos.backends.local import LocalBackend
 from pos.config import load_settings
@@ -178,3 +181,44 @@ def test_crash_mid_batch_is_reconciled_never_sent_twice(data_dir: Path, tmp_path
         assert set(db.execute("SELECT status FROM orders")) == {("placed",)}
     with sqlite3.connect(data_dir / "catalog-local.db") as db:
         assert sorted(r[0] for r in db.execute("SELECT number FROM demo_orders")) == sorted(sent)
+
+
+def test_slow_calls_do_not_keep_finished_sales_waiting(data_dir: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "DONE_WAIT_S", 0.0)  # every call counts as slow
+    session, backend, numbers = queued_sales(data_dir, 5)
+    session.sync.flush(now=float("inf"))
+    assert backend.calls == numbers
+    for i, seen in enumerate(backend.seen[1:], start=1):
+        assert seen[numbers[i - 1]] == "done/placed"  # committed before the next call
+        assert all(seen[n] == "sending/sending" for n in numbers[i:])
+    session.close()
+
+
+class HintBackend(WatchingBackend):
+    """Like OpenCart: its lookup needs what `place_order` records, so no batches."""
+
+    finds_unsent_orders = False
+
+
+def test_no_batches_for_a_backend_that_cannot_find_unsent_sales(data_dir: Path) -> None:
+    session = open_session(data_dir, "local", load_settings())
+    session.backend.close()
+    backend = HintBackend(session.backend.settings, session.backend.context, session.ledger.path)
+    session._backends["local"] = backend
+    backend.down = True
+    numbers = []
+    for _ in range(4):
+        co = session.checkout
+        co.scan("MUG")
+        co.take_payment("cash")
+        numbers.append(co.place().number)
+    backend.down = False
+    session.sync.flush(now=float("inf"))
+    assert backend.calls == numbers
+    for i, seen in enumerate(backend.seen):
+        assert seen[numbers[i]] == "sending/sending"
+        assert all(seen[n] == "queued/queued" for n in numbers[i + 1:])  # announced one by one
+        assert all(seen[n] == "done/placed" for n in numbers[:max(0, i - 1)])
+    assert {session.ledger.orders.get(n).status for n in numbers} == {OrderStatus.PLACED}
+    session.close()
