@@ -96,9 +96,9 @@ def _reference(base_url: str, bodies: list[str]) -> tuple[float, float]:
 
 def _app_logging(path: Path) -> logging.Handler:
     """Log like the `pos` command does (`pos.cli._setup_logging`): one INFO line per attempt."""
-    from logging.handlers import RotatingFileHandler
+    from pos.logfile import LogFile
 
-    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3)
+    handler = LogFile(path, max_bytes=1_000_000, backup_count=3)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.getLogger("pos").addHandler(handler)
     logging.getLogger("pos").setLevel(logging.INFO)

@@ -206,12 +206,12 @@ def _log_file() -> Path:
 
 
 def _setup_logging() -> None:
-    from logging.handlers import RotatingFileHandler
+    from pos.logfile import LogFile
 
     try:
         path = _log_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3)
+        handler: logging.Handler = LogFile(path, max_bytes=1_000_000, backup_count=3)
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))

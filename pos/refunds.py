@@ -28,7 +28,9 @@ from pydantic import Field
 from pos.backends.base import Backend, Capability
 from pos.errors import InputError, NotFoundError, PosError, RuleError
 from pos.models import (  # REFUND_METHODS lives in models: the CLI parser needs only it
-    REFUND_METHODS,
+    REFUND_METHODS as REFUND_METHODS,
+)
+from pos.models import (
     CartLine,
     Model,
     Order,

@@ -15,14 +15,26 @@ For each entry, in order per sale (a sale's placement before its mirrors):
 Mirrors to sinks (Voucherify) are upserts keyed by the sale number, so they are simply retried;
 so are `status` entries (a refund or cancellation told to the store by `update_order_status`).
 
-Batching (throughput of `flush`, one fsync per sale instead of three): the `sending` mark of an
-entry and its order's `sending` status are one transaction, committed before the call. During a
-flush, the `done` of a placement is not committed on its own: it rides in the next transaction
-(the next entry's `sending` mark, committed before *its* call) or the one closing the flush. No
-state change that announces a call is ever delayed; a crash in between leaves the entry `sending`,
-which is reconciled (looked up on the store) exactly as after a crash just before `done`. Only
-backends that can reconcile (they override `find_order`) get this; for the others `done` is
-committed at once, so a crash never leaves more for a person to check than before.
+Batching (throughput of `flush`: about one fsync per batch of sales instead of one per sale).
+During a flush, placements to a backend that can look any sale up — it overrides `find_order`,
+and that lookup also answers for sales never sent (`Backend.finds_unsent_orders`; not OpenCart,
+whose lookup starts from a hint `place_order` records) — are *announced* in batches: one
+transaction marks the next few queued placements `sending` (entry and order) before the first
+of their calls, and the calls are then made one by one. Each call is still preceded by its
+committed `sending` mark; a crash leaves every announced entry `sending`, and each is reconciled
+(looked up on the store) before any retry — a sale whose call was never made is simply not found
+there and is sent then. A batch covers about `BATCH_SECONDS` of calls (measured as they go; the
+first is alone) and at most `BATCH_MAX` entries. When the target fails transiently (the circuit
+opens for the pass) or the flush stops, the entries announced but not called are put back to
+`queued` (their attempt uncounted): no call was made for them.
+
+The `done` of a placement (entry `done`, order `placed`) is not committed on its own either: it
+rides in the next transaction (the next batch's announcement, a mirror's, or the one closing the
+flush), at most `DONE_WAIT_S` later. A crash in between leaves the entry `sending`, which is
+reconciled exactly as after a crash just before `done` (this needs only `find_order`). Backends
+that cannot reconcile get neither: each of their placements is announced alone and its `done`
+committed at once; those whose lookup needs what `place_order` recorded get no batches. So a
+crash never leaves more than one sale that a person has to check on the store.
 """
 
 from __future__ import annotations
@@ -42,8 +54,12 @@ from pos.models import Order, OrderStatus
 from pos.store import Ledger, OutboxEntry
 from pos.store.db import transaction
 from pos.store.locks import sync_lock
+from pos.store.orders import now_iso
 
 MAX_BACKOFF_S = 300.0
+BATCH_MAX = 64  # placements announced `sending` in one transaction, at most
+BATCH_SECONDS = 0.25  # ... and about this long of calls, by the recent time per placement
+DONE_WAIT_S = 1.0  # a deferred `done` is committed at the latest before a call this much later
 log = logging.getLogger("pos.sync")
 
 
@@ -73,17 +89,25 @@ class SyncEngine:
         self.backend_for = backend_for
         self.offline_targets: set[str] = set()
         self.lock = sync_lock(ledger.data_dir)
+        # one flush or delivery at a time in this process (other processes: `lock`)
+        self._busy = threading.RLock()
         # writes whose commit may wait for the next transaction (see the module docstring)
         self._deferring: int | None = None  # the thread running `flush` (only it defers)
         self._pending: list[Callable[[sqlite3.Connection], None]] = []
         self._pending_done: set[int] = set()
+        self._pending_since = 0.0
+        # placements announced `sending` by a batch whose call is not made yet, by entry id
+        self._announced: dict[int, OutboxEntry] = {}
+        self._entry_s: float | None = None  # recent time per placement (moving average)
+        self._reconcilable: dict[str, bool] = {}
+        self._outcome: tuple[str, int] | None = None  # (state, attempts) of the last placement
 
     # --- entry points ------------------------------------------------------------------------
 
     def deliver(self, number: str) -> Order:
         """Try this sale's entries now (right after it was recorded); return the order."""
         report = SyncReport()
-        with self.lock:  # blocks while another process flushes (seconds at most)
+        with self._busy, self.lock:  # blocks while another process flushes (seconds at most)
             for entry in self.ledger.outbox.for_order(number):
                 if entry.state in ("queued", "sending", "unknown"):
                     self._process(entry, report)
@@ -92,18 +116,22 @@ class SyncEngine:
     def flush(self, now: float | None = None) -> SyncReport:
         """Work through every due entry once."""
         report = SyncReport()
-        if not self.lock.acquire():
-            report.errors.append("Another pos process is sending this data dir's sales.")
-            return report
-        self._deferring = threading.get_ident()
-        try:
-            self._flush(now, report)
-        finally:
-            self._deferring = None
+        with self._busy:
+            if not self.lock.acquire():
+                report.errors.append("Another pos process is sending this data dir's sales.")
+                return report
+            self._deferring = threading.get_ident()
+            self._reconcilable = {}
             try:
-                self._write()  # whatever `done` is still pending
+                self._flush(now, report)
             finally:
-                self.lock.release()
+                self._deferring = None
+                try:
+                    self._withdraw()  # announced but never called: back to queued
+                    self._write()  # whatever `done` is still pending
+                finally:
+                    self._announced.clear()
+                    self.lock.release()
         return report
 
     def _flush(self, now: float | None, report: SyncReport) -> None:
@@ -111,15 +139,77 @@ class SyncEngine:
         entries.sort(key=lambda e: (e.number, e.kind != "place", e.id))
         blocked: set[str] = set()
         tripped: set[str] = set()  # circuit open: this target failed transiently in this pass
-        for entry in entries:
+        for i, entry in enumerate(entries):
             if entry.target in tripped or (entry.kind != "place" and entry.number in blocked):
                 continue
+            if (entry.kind == "place" and entry.state == "queued"
+                    and entry.id not in self._announced and self._can_batch(entry.target)):
+                self._announce(entries, i)
             before = len(report.queued)
             state = self._process(entry, report)
             if len(report.queued) > before:
                 tripped.add(entry.target)
+                self._withdraw(entry.target)
             if entry.kind == "place" and state != "done":
                 blocked.add(entry.number)
+
+    # --- batches -----------------------------------------------------------------------------
+
+    def _announce(self, entries: list[OutboxEntry], first: int) -> None:
+        """Mark `entries[first]` and the next queued placements to its target `sending`, in one
+        transaction with the pending `done`s, before the first of their calls."""
+        head = entries[first]
+        size = 1 if self._entry_s is None else max(
+            1, min(BATCH_MAX, int(BATCH_SECONDS / max(self._entry_s, 1e-6))))
+        batch = [head]
+        for entry in entries[first + 1:]:
+            if len(batch) >= size:
+                break
+            if (entry.kind == "place" and entry.state == "queued" and entry.target == head.target
+                    and entry.id not in self._announced):
+                batch.append(entry)
+        announced: list[int] = []
+        orders = self.ledger.orders
+
+        def announce(conn: sqlite3.Connection) -> None:
+            stamp = now_iso()
+            for entry in batch:
+                # only entries still queued (a cashier may have cancelled one meanwhile)
+                if conn.execute("UPDATE outbox SET state = 'sending', updated_at = ?, "
+                                "attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
+                                [stamp, entry.id]).rowcount:
+                    orders.set_status(conn, entry.number, OrderStatus.SENDING, stamp=stamp)
+                    announced.append(entry.id)
+
+        self._write(announce)  # committed before the first call it announces
+        for entry in batch:
+            if entry.id in announced:
+                self._announced[entry.id] = entry
+
+    def _withdraw(self, target: str | None = None) -> None:
+        """Put announced placements whose call was not made (to `target`, or all) back to
+        `queued`, their attempt uncounted: nothing was sent for them."""
+        withdrawn = [e for e in self._announced.values() if target is None or e.target == target]
+        if not withdrawn:
+            return
+        orders = self.ledger.orders
+
+        def withdraw(conn: sqlite3.Connection) -> None:
+            stamp = now_iso()
+            for entry in withdrawn:
+                if conn.execute("UPDATE outbox SET state = 'queued', updated_at = ?, "
+                                "attempts = attempts - 1 WHERE id = ? AND state = 'sending'",
+                                [stamp, entry.id]).rowcount:
+                    orders.set_status(conn, entry.number, OrderStatus.QUEUED,
+                                      last_error=entry.last_error, stamp=stamp)
+
+        try:
+            self._write(withdraw)
+        except PosError as exc:  # they stay `sending`: reconciled before any retry, still safe
+            log.warning("sync: could not put %d unsent entries back to queued: %s",
+                        len(withdrawn), exc.one_line())
+        for entry in withdrawn:
+            self._announced.pop(entry.id, None)
 
     # --- one entry ---------------------------------------------------------------------------
 
@@ -128,7 +218,17 @@ class SyncEngine:
         started = time.monotonic()
         if entry.kind != "place":
             self._write()  # mirrors keep their own transactions: commit what waits first
+        self._outcome = None
         self._attempt(entry, report)
+        outcome, self._outcome = self._outcome, None
+        elapsed = time.monotonic() - started
+        if outcome is not None:  # a placement done: its state is known without reading it
+            state, attempts = outcome
+            log.info("sync %s %s→%s attempt %d: %s (%.0f ms)", entry.number, entry.kind,
+                     entry.target, attempts, state, elapsed * 1000)
+            self._entry_s = elapsed if self._entry_s is None else (
+                0.8 * self._entry_s + 0.2 * elapsed)
+            return state
         after = self.ledger.outbox.get(entry.id)
         if after is not None and entry.id in self._pending_done:
             after = replace(after, state="done", last_error="")
@@ -136,7 +236,9 @@ class SyncEngine:
                  entry.target, (after.attempts if after else entry.attempts),
                  after.state if after else "?",
                  f" — {after.last_error}" if after and after.last_error else "",
-                 (time.monotonic() - started) * 1000)
+                 elapsed * 1000)
+        if entry.kind == "place" and self._entry_s is not None:  # a slow failure shrinks batches
+            self._entry_s = max(self._entry_s, elapsed)
         return after.state if after else "?"
 
     def _write(self, change: Callable[[sqlite3.Connection], None] | None = None) -> None:
@@ -167,28 +269,34 @@ class SyncEngine:
             self._status(entry, order, backend, report)
 
     def _place(self, entry: OutboxEntry, order: Order, backend: Backend, report: SyncReport) -> None:
-        outbox = self.ledger.outbox
-        if entry.state in ("sending", "unknown"):
-            try:
-                found = backend.find_order(order)
-            except UnsupportedError:
-                self._set_unknown(entry, order, "The store cannot be asked whether it has this "
-                                  "sale: check it there, then retry or mark it placed.", report)
-                return
-            except PosError as exc:
-                self._retry_later(entry, order, exc, report, keep_state="unknown")
-                return
-            if found is not None:
-                self._placed(entry, order, found.remote_id, report, "reconciled")
-                return
-        sending = order.model_copy(update={"status": OrderStatus.SENDING, "last_error": ""})
+        if self._announced.pop(entry.id, None) is not None:
+            # announced by this flush's batch: `sending` is committed, `order` was read after it
+            if self._pending and time.monotonic() - self._pending_since > DONE_WAIT_S:
+                self._write()  # slow calls: do not keep finished sales waiting
+        else:
+            if entry.state in ("sending", "unknown"):
+                try:
+                    found = backend.find_order(order)
+                except UnsupportedError:
+                    self._set_unknown(entry, order, "The store cannot be asked whether it has "
+                                      "this sale: check it there, then retry or mark it placed.",
+                                      report)
+                    return
+                except PosError as exc:
+                    self._retry_later(entry, order, exc, report, keep_state="unknown")
+                    return
+                if found is not None:
+                    self._placed(entry, order, found.remote_id, report, "reconciled")
+                    self._outcome = ("done", entry.attempts)
+                    return
+            orders = self.ledger.orders
 
-        def announce(conn: sqlite3.Connection) -> None:
-            outbox.set_state(entry.id, "sending", count_attempt=True, conn=conn)
-            self.ledger.orders.update(sending, conn=conn)
+            def announce(conn: sqlite3.Connection) -> None:
+                self.ledger.outbox.set_state(entry.id, "sending", count_attempt=True, conn=conn)
+                orders.set_status(conn, entry.number, OrderStatus.SENDING)
 
-        self._write(announce)  # committed before the call it announces
-        order = sending
+            self._write(announce)  # committed before the call it announces
+            order = order.model_copy(update={"status": OrderStatus.SENDING, "last_error": ""})
         crash_point("after_sending")
         try:
             placed = backend.place_order(order)
@@ -204,6 +312,7 @@ class SyncEngine:
         crash_point("after_remote")
         self.offline_targets.discard(entry.target)
         self._placed(entry, order, placed.remote_id, report, "placed")
+        self._outcome = ("done", entry.attempts + 1)
 
     def _mirror(self, entry: OutboxEntry, order: Order, backend: Backend,
                 report: SyncReport) -> None:
@@ -248,16 +357,19 @@ class SyncEngine:
     def _placed(self, entry: OutboxEntry, order: Order, remote_id: str, report: SyncReport,
                 event: str) -> None:
         crash_point("before_done")
-        done = order.model_copy(update={"status": OrderStatus.PLACED, "remote_id": remote_id,
-                                        "last_error": ""})
         ledger = self.ledger
 
         def mark_done(conn: sqlite3.Connection) -> None:
-            conn.execute("UPDATE outbox SET state = 'done', remote_id = ?, last_error = '' "
-                         "WHERE id = ?", [remote_id, entry.id])
-            ledger.orders.update(done, event, f"{entry.target} #{remote_id}", conn=conn)
+            stamp = now_iso()
+            conn.execute("UPDATE outbox SET state = 'done', remote_id = ?, last_error = '', "
+                         "updated_at = ? WHERE id = ?", [remote_id, stamp, entry.id])
+            ledger.orders.set_status(conn, order.number, OrderStatus.PLACED, remote_id=remote_id,
+                                     event=event, detail=f"{entry.target} #{remote_id}",
+                                     stamp=stamp)
 
         if self._deferring == threading.get_ident() and self._can_reconcile(entry.target):
+            if not self._pending:
+                self._pending_since = time.monotonic()
             self._pending.append(mark_done)  # committed with the next transaction
             self._pending_done.add(entry.id)
         else:
@@ -266,11 +378,26 @@ class SyncEngine:
 
     def _can_reconcile(self, target: str) -> bool:
         """Whether the target's backend can look a sale up (so a lost `done` is recoverable)."""
+        known = self._reconcilable.get(target)
+        if known is None:
+            try:
+                backend = self.backend_for(target)
+            except PosError:
+                return False
+            known = type(backend).find_order is not Backend.find_order
+            if self._deferring == threading.get_ident():
+                self._reconcilable[target] = known  # for this flush
+        return known
+
+    def _can_batch(self, target: str) -> bool:
+        """Whether placements to `target` may be announced several at a time: it can reconcile,
+        including sales whose call was never made (`Backend.finds_unsent_orders`)."""
+        if not self._can_reconcile(target):
+            return False
         try:
-            backend = self.backend_for(target)
+            return self.backend_for(target).finds_unsent_orders
         except PosError:
             return False
-        return type(backend).find_order is not Backend.find_order
 
     def _set_order_status(self, order: Order, status: OrderStatus, error: str = "",
                           event: str = "") -> None:

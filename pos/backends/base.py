@@ -129,6 +129,13 @@ class Backend(ABC):
     name: ClassVar[str] = ""
     capabilities: ClassVar[Capability] = Capability.NONE
     Settings: ClassVar[type[BackendSettings]] = BackendSettings
+    #: `find_order` (when overridden) also answers for a sale whose `place_order` was never
+    #: called: it searches the store itself, not a record `place_order` writes first. The sync
+    #: engine then announces several placements `sending` in one transaction before their calls
+    #: (after a crash each one is looked up). A backend whose lookup needs what `place_order`
+    #: recorded (OpenCart's order-id hint) says False: one announcement per call, so a crash
+    #: never leaves more than one sale it cannot look up.
+    finds_unsent_orders: ClassVar[bool] = True
 
     def __init__(self, settings: BackendSettings, context: BackendContext) -> None:
         self.settings = settings

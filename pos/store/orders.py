@@ -139,6 +139,33 @@ class OrderStore:
             conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
                          [number, now_iso(), kind, detail])
 
+    def set_status(self, conn: sqlite3.Connection, number: str, status: OrderStatus, *,
+                   last_error: str = "", remote_id: str | None = None, event: str = "",
+                   detail: str = "", stamp: str | None = None) -> None:
+        """Change only an order's status, error (and remote id when given), in `conn`'s
+        transaction: the sync engine's state changes.
+
+        Same result as `update` with a copy of the order carrying these fields, without reading
+        and re-serialising the whole order: SQLite patches the stored JSON (`json_set`), so the
+        `data` column and the columns stay in step. `remote_id=None` keeps the one stored.
+        `stamp`: the time to record (one per transaction), now by default.
+        """
+        stamp = stamp or now_iso()
+        if remote_id is None:
+            conn.execute(
+                "UPDATE orders SET status = ?1, last_error = ?2, updated_at = ?3, "
+                "data = json_set(data, '$.status', ?1, '$.last_error', ?2) WHERE number = ?4",
+                [status.value, last_error, stamp, number])
+        else:
+            conn.execute(
+                "UPDATE orders SET status = ?1, last_error = ?2, updated_at = ?3, remote_id = ?4, "
+                "data = json_set(data, '$.status', ?1, '$.last_error', ?2, '$.remote_id', ?4) "
+                "WHERE number = ?5",
+                [status.value, last_error, stamp, remote_id, number])
+        if event:
+            conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
+                         [number, stamp, event, detail])
+
     # --- reading -----------------------------------------------------------------------------
 
     def get(self, number: str) -> Order:

@@ -79,6 +79,7 @@ class OpenCartBackend(Backend):
         | Capability.ORDER_HISTORY
     )
     Settings = OpenCartSettings
+    finds_unsent_orders = False  # reconciling scans ids from the hint `place_order` records
     cli_help = "OpenCart session API tools (zones)"
 
     def __init__(self, settings: BackendSettings, context: BackendContext) -> None:
