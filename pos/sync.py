@@ -40,7 +40,6 @@ crash never leaves more than one sale that a person has to check on the store.
 from __future__ import annotations
 
 import logging
-import random
 import sqlite3
 import threading
 import time
@@ -64,10 +63,24 @@ log = logging.getLogger("pos.sync")
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
-    """Exponential back-off with full jitter, at least `Retry-After` when the server said so."""
-    base = min(MAX_BACKOFF_S, 2.0 ** min(attempts, 12))
-    delay = random.uniform(base / 2, base)
-    return max(delay, retry_after or 0.0)
+    """How long an entry waits after its `attempts`-th failure: exponential back-off (steps of
+    1 s, 2 s, 4 s … up to `MAX_BACKOFF_S`) with "equal jitter" — half the step fixed, half random, so
+    lanes that lost the network together do not come back together — and at least the
+    server's `Retry-After`.
+
+    The policy is tenacity's wait strategies; the engine applies it across flushes and
+    restarts (the next attempt's time is stored with the entry), which an in-process retry
+    loop could not. tenacity is imported here, on the first failure, not at start-up.
+    """
+    from tenacity import RetryCallState, Retrying
+    from tenacity.wait import wait_exponential, wait_random_exponential
+
+    half = MAX_BACKOFF_S / 2
+    policy = (wait_exponential(multiplier=0.5, max=half)
+              + wait_random_exponential(multiplier=0.5, max=half))
+    state = RetryCallState(Retrying(), None, (), {})
+    state.attempt_number = min(attempts, 16) + 1  # the step after `attempts` failures
+    return max(policy(state), retry_after or 0.0)
 
 
 @dataclass

@@ -192,3 +192,14 @@ def test_overpaid_after_an_edit_must_be_settled(flaky: tuple[PosSession, FlakyBa
     co.cancel_payments()
     co.take_payment("cash", "20")
     assert co.place().status is OrderStatus.PLACED
+
+
+@pytest.mark.parametrize("attempts", [0, 1, 2, 5, 8, 9, 30])
+def test_backoff_is_exponential_with_equal_jitter_and_capped(attempts: int) -> None:
+    from pos.sync import MAX_BACKOFF_S, backoff_seconds
+
+    step = min(2.0 ** attempts, MAX_BACKOFF_S)
+    delays = [backoff_seconds(attempts) for _ in range(200)]
+    assert all(step / 2 - 1e-9 <= d <= step + 1e-9 for d in delays)
+    assert len({round(d, 6) for d in delays}) > 1  # jittered
+    assert backoff_seconds(attempts, retry_after=400.0) == 400.0  # the server's word wins
