@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None, *, transports: Mapping[str, Any] | N
         backend_name = _backend_command(argv)
         if backend_name:
             return _backend_cli(backend_name, argv, transports)
-        args = build_parser().parse_args(argv)
+        args = _counter_args(argv) or build_parser().parse_args(argv)
         args.transports = transports
         return _dispatch(args)
     except ConfigError as exc:
@@ -148,6 +148,35 @@ def main(argv: Sequence[str] | None = None, *, transports: Mapping[str, Any] | N
         print(f"pos: unexpected error: {type(exc).__name__}. Details are in the log "
               f"({_log_file()}).", file=sys.stderr)
         return 1
+
+
+def _counter_args(argv: list[str]) -> argparse.Namespace | None:
+    """`pos [--data-dir D] [--profile P] [tui [--data-dir D] [--profile P]]` parsed without
+    building every sub-command's parser (the counter's start-up time); else None.
+
+    Gives what `build_parser().parse_args(argv)` gives for these arguments (the last value of
+    an option wins); any other spelling (`--data-dir=D`, abbreviations, help) takes the full
+    parser.
+    """
+    args = argparse.Namespace(command=None)
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in ("--data-dir", "--profile"):
+            if i + 1 == len(argv) or argv[i + 1].startswith("-"):
+                return None
+            value = argv[i + 1]
+            if token == "--data-dir":
+                args.data_dir = Path(value)
+            else:
+                args.profile = value
+            i += 2
+        elif token == "tui" and args.command is None:
+            args.command = "tui"
+            i += 1
+        else:
+            return None
+    return args
 
 
 def _backend_command(argv: list[str]) -> str | None:
