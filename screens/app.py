@@ -8,6 +8,7 @@ time is part of the contract, see PERFORMANCE.md).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import os
@@ -96,6 +97,7 @@ class PosApp(App[int]):
         """
         if not self._started:
             self._started = True
+            gc.enable()  # `pos` turns the collector off while the counter starts
             self._start_background()
         fd = os.environ.pop("POS_READY_FD", None)
         if fd is None:
