@@ -8,6 +8,7 @@ time is part of the contract, see PERFORMANCE.md).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import os
@@ -19,6 +20,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.types import CSSPathType
 
 from pos.errors import PosError
 from pos.session import PosSession
@@ -32,7 +34,9 @@ log = logging.getLogger(__name__)
 class PosApp(App[int]):
     """The point-of-sale counter."""
 
-    CSS_PATH = "app.tcss"
+    # the cart's stylesheet is the app's: a screen with its own CSS_PATH makes Textual re-parse
+    # every stylesheet and restyle the whole DOM when it is first shown (start-up time)
+    CSS_PATH: ClassVar[CSSPathType] = ["app.tcss", "cart.tcss"]
     TITLE = "pos"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,6 +68,7 @@ class PosApp(App[int]):
         self.pending = 0
         self.cart_screen = CartScreen()
         self.logging_in = False  # the login modal is up: only quit works
+        self._started = False  # background work starts after the cart's first paint
         if session.settings.keys:
             self.set_keymap(dict(session.settings.keys))
 
@@ -71,6 +76,9 @@ class PosApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(self.cart_screen)
+
+    def _start_background(self) -> None:
+        """After the cart's first paint: the status, the login, sync and a pending payment."""
         self.refresh_status()
         self.run_io(self._cashier_names, self.ask_login)
         if self.sync_interval > 0:
@@ -88,6 +96,10 @@ class PosApp(App[int]):
         With `POS_READY_FD` set (benchmarks/tui.py), writes one line to that file descriptor
         the first time and closes it: how a start-up benchmark knows the counter is usable.
         """
+        if not self._started:
+            self._started = True
+            gc.enable()  # `pos` turns the collector off while the counter starts
+            self._start_background()
         fd = os.environ.pop("POS_READY_FD", None)
         if fd is None:
             return
@@ -104,10 +116,10 @@ class PosApp(App[int]):
 
     def ask_login(self, names: list[str]) -> None:
         """Cashiers exist: the till opens only with a name and PIN (none: today's behaviour)."""
-        from screens.login import LoginModal
-
         if not names:
             return
+        from screens.login import LoginModal
+
         self.logging_in = True
 
         def opened(name: str | None) -> None:

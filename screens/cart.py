@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets._footer import FooterKey
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -46,8 +47,25 @@ class ScanInput(Input):
         await super()._on_key(event)
 
 
+class CartFooter(Footer):
+    """The Footer, its keys starting in the footer's style.
+
+    A `FooterKey` starts compact; the keys bound to the footer's `compact` (all but the
+    command palette's) are then switched to the footer's value when mounted: two restyles of
+    each key every time the footer is built, a large part of painting the cart. Starting
+    them at the bound value gives the same keys without the restyles.
+    """
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            bound = getattr(widget, "_reactive_connect", None) or {}
+            if isinstance(widget, FooterKey) and "compact" in bound:
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
+
+
 class CartScreen(Screen[None]):
-    CSS_PATH = "cart.tcss"
+    # styled by cart.tcss, which PosApp loads with its own CSS (see PosApp.CSS_PATH)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", "Up", id="cart.up", show=False),
         Binding("down", "move(1)", "Down", id="cart.down", show=False),
@@ -82,7 +100,7 @@ class CartScreen(Screen[None]):
                 yield table
             yield Static(id="totals")
         yield StatusBar()
-        yield Footer()
+        yield CartFooter()
 
     def on_mount(self) -> None:
         self.refresh_cart()

@@ -231,3 +231,26 @@ def test_orders_remote_lists_the_backends_orders(tmp_path: Path,
     assert code == 0 and remote[0]["number"] == "T1-000001" and remote[0]["remote_id"] == "1"
     code, out, _ = run(capsys, "orders", "remote")
     assert "T1-000001" in out
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["tui"], ["--data-dir", "d"], ["--profile", "p", "--data-dir", "d"],
+    ["--data-dir", "a", "tui", "--data-dir", "b", "--profile", "q"],
+    ["--data-dir", "a", "--data-dir", "b"], ["--data-dir", "tui"], ["--data-dir", ""],
+])
+def test_counter_args_match_the_full_parser(argv: list[str]) -> None:
+    """`pos` with only the counter's options skips building every sub-command's parser."""
+    from pos.cli import _counter_args, build_parser
+
+    quick = _counter_args(argv)
+    assert quick is not None and vars(quick) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [
+    ["--data-dir"], ["--data-dir=d"], ["--data", "d"], ["--data-dir", "-d"], ["tui", "tui"],
+    ["tui", "x"], ["-h"], ["--version"], ["orders", "list"], ["--", "tui"],
+])
+def test_counter_args_leave_everything_else_to_the_parser(argv: list[str]) -> None:
+    from pos.cli import _counter_args
+
+    assert _counter_args(argv) is None
