@@ -76,11 +76,12 @@ class PosApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(self.cart_screen)
+        # the login, if any, before the first key can reach the cart (one small query)
+        self.ask_login(self._cashier_names())
 
     def _start_background(self) -> None:
-        """After the cart's first paint: the status, the login, sync and a pending payment."""
+        """After the cart's first paint: the status, sync and a pending payment."""
         self.refresh_status()
-        self.run_io(self._cashier_names, self.ask_login)
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
         self.run_io(self.checkout.pending_payment, self._resume_payment)
