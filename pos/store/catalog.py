@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
+import queue
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -260,31 +262,86 @@ class Catalog:
         table, the secondary indexes are also built once at the end (sorted, not row by row).
         """
         count = 0
-        with transaction(self.db, self.path) as conn:
-            chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
-            existing = conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0
-            bulk = len(chunk) == _CHUNK or existing < 4 * len(chunk)
-            rebuilt: list[str] = []  # CREATE statements to run again after the load
-            if bulk:
-                rebuilt = _drop_schema(conn, "trigger")
-                if not existing:
-                    rebuilt = _drop_schema(conn, "index") + rebuilt
-            cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-            conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # indexes stay in memory
-            try:
-                while chunk:
-                    conn.executemany(_UPSERT, chunk)
-                    count += len(chunk)
-                    if progress:
-                        progress(count)
-                    chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
+        chunks = _chunks_in_background(rows, _CHUNK)
+        try:
+            with transaction(self.db, self.path) as conn:
+                chunk = next(chunks, [])
+                existing = conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0
+                bulk = len(chunk) == _CHUNK or existing < 4 * len(chunk)
+                rebuilt: list[str] = []  # CREATE statements to run again after the load
                 if bulk:
-                    conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
-                    for sql in rebuilt:
-                        conn.execute(sql)
-            finally:
-                conn.execute(f"PRAGMA cache_size = {int(cache)}")
+                    rebuilt = _drop_schema(conn, "trigger")
+                    if not existing:
+                        rebuilt = _drop_schema(conn, "index") + rebuilt
+                cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+                conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # indexes stay in memory
+                try:
+                    while chunk:
+                        conn.executemany(_UPSERT, chunk)
+                        count += len(chunk)
+                        if progress:
+                            progress(count)
+                        chunk = next(chunks, [])
+                    if bulk:
+                        conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
+                        for sql in rebuilt:
+                            conn.execute(sql)
+                finally:
+                    conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        finally:
+            chunks.close()  # stops the reader thread if the load ended early
         return count
+
+
+def _chunks_in_background(rows: Iterator[tuple[Any, ...]],
+                          size: int) -> Generator[list[tuple[Any, ...]], None, None]:
+    """Lists of up to `size` rows, read from `rows` by a worker thread a little ahead.
+
+    The CSV parsing (Python) then overlaps SQLite's inserts, which release the GIL. An error
+    raised by `rows` (a bad line) is raised here, in order, after the chunks before it; closing
+    the generator early stops the worker.
+    """
+    ready: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def work() -> None:
+        item: list[tuple[Any, ...]] | BaseException | None
+        try:
+            while True:
+                item = [row for _, row in zip(range(size), rows, strict=False)]
+                if not item:
+                    item = None
+                    break
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed over to the consumer, raised there
+            item = exc
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=work, name="catalog-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            got = ready.get()
+            if got is None:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _drop_schema(conn: sqlite3.Connection, kind: str) -> list[str]:
