@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
+import queue
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -260,31 +262,86 @@ class Catalog:
         table, the secondary indexes are also built once at the end (sorted, not row by row).
         """
         count = 0
-        with transaction(self.db, self.path) as conn:
-            chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
-            existing = conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0
-            bulk = len(chunk) == _CHUNK or existing < 4 * len(chunk)
-            rebuilt: list[str] = []  # CREATE statements to run again after the load
-            if bulk:
-                rebuilt = _drop_schema(conn, "trigger")
-                if not existing:
-                    rebuilt = _drop_schema(conn, "index") + rebuilt
-            cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-            conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # indexes stay in memory
-            try:
-                while chunk:
-                    conn.executemany(_UPSERT, chunk)
-                    count += len(chunk)
-                    if progress:
-                        progress(count)
-                    chunk = [row for _, row in zip(range(_CHUNK), rows, strict=False)]
+        chunks = _chunks_in_background(rows, _CHUNK)
+        try:
+            with transaction(self.db, self.path) as conn:
+                chunk = next(chunks, [])
+                existing = conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0
+                bulk = len(chunk) == _CHUNK or existing < 4 * len(chunk)
+                rebuilt: list[str] = []  # CREATE statements to run again after the load
                 if bulk:
-                    conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
-                    for sql in rebuilt:
-                        conn.execute(sql)
-            finally:
-                conn.execute(f"PRAGMA cache_size = {int(cache)}")
+                    rebuilt = _drop_schema(conn, "trigger")
+                    if not existing:
+                        rebuilt = _drop_schema(conn, "index") + rebuilt
+                cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+                conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # indexes stay in memory
+                try:
+                    while chunk:
+                        conn.executemany(_UPSERT, chunk)
+                        count += len(chunk)
+                        if progress:
+                            progress(count)
+                        chunk = next(chunks, [])
+                    if bulk:
+                        conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
+                        for sql in rebuilt:
+                            conn.execute(sql)
+                finally:
+                    conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        finally:
+            chunks.close()  # stops the reader thread if the load ended early
         return count
+
+
+def _chunks_in_background(rows: Iterator[tuple[Any, ...]],
+                          size: int) -> Generator[list[tuple[Any, ...]], None, None]:
+    """Lists of up to `size` rows, read from `rows` by a worker thread a little ahead.
+
+    The CSV parsing (Python) then overlaps SQLite's inserts, which release the GIL. An error
+    raised by `rows` (a bad line) is raised here, in order, after the chunks before it; closing
+    the generator early stops the worker.
+    """
+    ready: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def work() -> None:
+        item: list[tuple[Any, ...]] | BaseException | None
+        try:
+            while True:
+                item = [row for _, row in zip(range(size), rows, strict=False)]
+                if not item:
+                    item = None
+                    break
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed over to the consumer, raised there
+            item = exc
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=work, name="catalog-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            got = ready.get()
+            if got is None:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _drop_schema(conn: sqlite3.Connection, kind: str) -> list[str]:
@@ -305,18 +362,23 @@ def _csv_rows(reader: Iterator[list[str]], header: list[str], path: Path) -> Ite
     convert = _row_converter(header)
     width = len(header)
     for line_no, cells in enumerate(reader, start=2):
-        if not cells or all(not c.strip() for c in cells):
-            continue
         if len(cells) != width:
+            # blank lines (no cells, or only whitespace) are skipped, not errors
+            if not cells or not "".join(cells).strip():
+                continue
             raise InputError(message=f"{path}, line {line_no}: {len(cells)} fields, expected {width}.")
         try:
             yield convert(cells)
         except (InputError, ValueError, ValidationError) as exc:
+            if not "".join(cells).strip():
+                continue
             reason = exc.message if isinstance(exc, InputError) else str(exc).splitlines()[0]
             raise InputError(message=f"{path}, line {line_no}: {reason}") from None
 
 
 _PLAIN_PRICE = re.compile(r"\d+(\.\d+)?")
+# a price whose text is already what `str(Decimal(text))` gives back (no leading zeros, ASCII)
+_CANONICAL_PRICE = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
 
 def _row_converter(header: list[str]) -> Callable[[list[str]], tuple[Any, ...]]:
@@ -326,6 +388,7 @@ def _row_converter(header: list[str]) -> Callable[[list[str]], tuple[Any, ...]]:
         index[c] for c in ("id", "sku", "barcode", "name", "price", "stock", "category"))
     i_tax, i_options, i_minimum = (index.get(c) for c in ("tax_class", "options", "minimum"))
     plain_price = _PLAIN_PRICE.fullmatch
+    canonical_price = _CANONICAL_PRICE.fullmatch
 
     def convert(cells: list[str]) -> tuple[Any, ...]:
         pid, name = cells[i_id].strip(), cells[i_name].strip()
@@ -334,19 +397,26 @@ def _row_converter(header: list[str]) -> Callable[[list[str]], tuple[Any, ...]]:
         if not name:
             raise InputError(message="name is empty")
         price_text = cells[i_price].strip()
-        # a plain "12.50" is what parse_money returns for it; anything else goes through it
-        price = Decimal(price_text) if plain_price(price_text) else parse_money(price_text)
-        if price < 0:
-            raise InputError(message=f"price {price_text!r} is negative")
-        stock_text = cells[i_stock].strip()
-        stock = int(stock_text) if stock_text else None
-        minimum_text = cells[i_minimum].strip() if i_minimum is not None else ""
-        minimum = int(minimum_text or 1)
-        if minimum < 1:
-            raise InputError(message="minimum must be at least 1")
+        if canonical_price(price_text):
+            price = price_text  # the common case: no Decimal round trip needed
+        else:
+            # a plain "012.50" is what parse_money returns for it; anything else goes through it
+            value = Decimal(price_text) if plain_price(price_text) else parse_money(price_text)
+            if value < 0:
+                raise InputError(message=f"price {price_text!r} is negative")
+            price = str(value)
+        stock_text = cells[i_stock]
+        stock = int(stock_text) if stock_text and not stock_text.isspace() else None
+        if i_minimum is None:
+            minimum = 1
+        else:
+            minimum_text = cells[i_minimum].strip()
+            minimum = int(minimum_text or 1)
+            if minimum < 1:
+                raise InputError(message="minimum must be at least 1")
         options_text = cells[i_options].strip() if i_options is not None else ""
         options = _options_json(options_text) if options_text else ""
-        return (pid, cells[i_sku].strip(), cells[i_barcode].strip(), name, str(price),
+        return (pid, cells[i_sku].strip(), cells[i_barcode].strip(), name, price,
                 cells[i_tax].strip() if i_tax is not None else "", stock, minimum, options,
                 cells[i_category].strip(), 1, 0, 0)
 
