@@ -225,6 +225,18 @@ def parse_json(response: httpx.Response, store: str, *, lenient: bool = False) -
         status=response.status_code)
 
 
+def parse_object(response: httpx.Response, store: str) -> dict[str, Any]:
+    """The JSON body, which must be an object (a store whose answers are always objects)."""
+    body = parse_json(response, store)
+    if not isinstance(body, dict):
+        raise PermanentError(
+            message=f"{store} answered JSON that is not an object (HTTP {response.status_code}) "
+                    f"to {response.request.method} {safe_url(response.request.url)}.",
+            hint="Check base_url; the store or a proxy in front of it may be misconfigured.",
+            status=response.status_code)
+    return body
+
+
 def auth_error(store: str, detail: str, status: int | None = None) -> AuthError:
     return AuthError(message=f"{store} refused the login: {detail}",
                      hint="Check the profile's credentials in the config file.", status=status)

@@ -30,7 +30,7 @@ from pos.backends.base import (
     PlacedOrder,
     RemoteOrder,
 )
-from pos.backends.http import HttpClient, check_base_url, parse_json, safe_url
+from pos.backends.http import HttpClient, check_base_url, parse_object, safe_url
 from pos.backends.voucherify import cli, import_export
 from pos.backends.voucherify.mapping import _remote_order, import_payload, order_payload, voucherify_status
 from pos.backends.voucherify.settings import (
@@ -109,7 +109,7 @@ class VoucherifyBackend(Backend):
                 raise
             if response.status_code >= 400:
                 raise self._error(response)
-            return parse_json(response, STORE)
+            return parse_object(response, STORE)
 
     def _error(self, response: httpx.Response) -> PosError:
         status = response.status_code
@@ -204,7 +204,11 @@ class VoucherifyBackend(Backend):
         if unknown:
             raise InputError(message=f"Voucherify cannot filter orders by {', '.join(unknown)}.")
         data = self._request("GET", "/v1/orders", params=params, retry_429=True)
-        return [_remote_order(o) for o in data.get("orders", [])]
+        orders = data.get("orders", [])
+        if not isinstance(orders, list):
+            raise PermanentError(message=f"{STORE} answered an order list without a list of "
+                                         "orders.", hint="Run `pos doctor` for this profile.")
+        return [_remote_order(o) for o in orders if isinstance(o, dict)]
 
     def get_order(self, remote_id: str) -> RemoteOrder:
         data = self._request("GET", f"/v1/orders/{quote(remote_id, safe='')}", retry_429=True)
