@@ -521,8 +521,7 @@ class Checkout:
             payment_address=order.payment_address, payment_method=order.payment_method,
             payments=order.payments, comment=order.comment, reopened=True,
             label=f"Refused sale {order.number}")
-        self.quote = self._estimate(cart)
-        self._commit(cart, validate=False)
+        self._commit(cart, validate=False)  # (a new cart id: priced by the local estimate)
         self.ledger.orders.note(number, "reopened", "taken back into the cart to fix")
         return cart
 

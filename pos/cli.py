@@ -337,9 +337,7 @@ def _checkout(session: Any, args: argparse.Namespace) -> int:
         from pos.receipt import render_receipt
 
         print(render_receipt(order, session.settings.shop), end="")
-        print(f"{order.number}: {order.status.value}"
-              + (f" (remote {order.remote_id})" if order.remote_id else "")
-              + (f" — {order.last_error}" if order.last_error else ""))
+        print(order.outcome)
     return 4 if order.status.value == "failed" else 0
 
 
@@ -387,7 +385,6 @@ def _orders(session: Any, args: argparse.Namespace) -> int:
 
 
 def _orders_remote(session: Any, args: argparse.Namespace) -> int:
-    from pos.money import format_money
 
     filters = {k: str(v) for k, v in (("status", args.status),
                                       ("customer_id", args.customer_id),
@@ -403,8 +400,8 @@ def _orders_remote(session: Any, args: argparse.Namespace) -> int:
     if not remote:
         print(f"{session.profile} has no orders to show.")
     for o in remote:
-        total = format_money(o.total, o.currency or "USD") if o.total is not None else "?"
-        print(f"{o.remote_id:<12} {o.number or '-':<14} {o.status:<12} {total:>12}  {o.customer}")
+        print(f"{o.remote_id:<12} {o.number or '-':<14} {o.status:<12} "
+              f"{o.total_text('USD'):>12}  {o.customer}")
     return 0
 
 

@@ -316,6 +316,13 @@ class Order(Model):
     last_error: str = ""
 
     @property
+    def outcome(self) -> str:
+        """One line: number, status, the store's id and the last error (CLI and counter)."""
+        return (f"{self.number}: {self.status.value}"
+                + (f" (remote {self.remote_id})" if self.remote_id else "")
+                + (f" — {self.last_error}" if self.last_error else ""))
+
+    @property
     def change(self) -> Decimal:
         return sum((p.change for p in self.payments), Decimal("0"))
 

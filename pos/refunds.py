@@ -302,8 +302,7 @@ class RefundService:
                                                     "last_error": f"refunded: {reason}"})
                 ledger.orders.update(canceled, "refunded", detail, conn=conn)
             else:
-                conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
-                             [order.number, now_iso(), "refund", detail])
+                ledger.orders.note(order.number, "refund", detail, conn=conn)
             stamp = now_iso()
             targets: list[tuple[str, str]] = []
             remote = backend.supports(Capability.REFUNDS) and not _is_local(backend)

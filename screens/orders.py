@@ -129,9 +129,8 @@ class OrdersScreen(PosScreen):
             if search and search not in text:
                 continue
             self.remote_orders[o.remote_id] = o
-            total = format_money(o.total, o.currency or self.pos.checkout.currency) \
-                if o.total is not None else "?"
-            table.add_row(o.number or "-", o.status, o.customer, total, o.remote_id,
+            table.add_row(o.number or "-", o.status, o.customer,
+                          o.total_text(self.pos.checkout.currency), o.remote_id,
                           o.created_at.strftime("%Y-%m-%d %H:%M") if o.created_at else "",
                           key=o.remote_id)
         if not found:
@@ -148,13 +147,12 @@ class OrdersScreen(PosScreen):
             if local and number:
                 self.app.push_screen(ReceiptScreen(number, after_sale=False))
                 return
-            total = format_money(order.total, order.currency or self.pos.checkout.currency) \
-                if order.total is not None else "?"
+            total = order.total_text(self.pos.checkout.currency)
             self.notify(f"Store order {order.remote_id} · {order.status} · {total} · "
                         f"{order.customer or 'no customer'} — not sold at this counter.",
                         title="Store order", timeout=8)
 
-        self.pos.run_io(lambda: bool(number) and ledger.orders.exists(number or ""), opened)
+        self.pos.run_io(lambda: number is not None and ledger.orders.exists(number), opened)
 
     def action_refund(self) -> None:
         from screens.refund import RefundScreen

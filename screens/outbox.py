@@ -112,9 +112,7 @@ class OutboxScreen(PosScreen):
         return entry
 
     def _done(self, order: Order) -> None:
-        extra = f" (remote {order.remote_id})" if order.remote_id else ""
-        error = f" — {order.last_error}" if order.last_error else ""
-        self.notify(f"{order.number}: {order.status.value}{extra}{error}", title="Outbox")
+        self.notify(order.outcome, title="Outbox")
         self.load()
 
     # --- actions -----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from pos.models import (
     ShippingMethod,
     TaxClass,
 )
+from pos.money import format_money
 from pos.pricing import PricingContext, price_cart
 
 
@@ -99,6 +100,12 @@ class RemoteOrder:
     customer: str = ""
     created_at: datetime | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def total_text(self, default_currency: str) -> str:
+        """The total formatted in its currency (or `default_currency`); "?" when unknown."""
+        if self.total is None:
+            return "?"
+        return format_money(self.total, self.currency or default_currency)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,5 @@ def run(session: Any, args: argparse.Namespace) -> int:
         order = actions.resolve(args.id, args.placed if not args.not_placed else None)
     else:
         order = actions.cancel(args.id, args.reason)
-    print(f"{order.number}: {order.status.value}"
-          + (f" (remote {order.remote_id})" if order.remote_id else "")
-          + (f" — {order.last_error}" if order.last_error else ""))
+    print(order.outcome)
     return 0

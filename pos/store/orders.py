@@ -68,8 +68,7 @@ class OrderStore:
             )
             if cart_id:
                 conn.execute("DELETE FROM carts WHERE id = ?", [cart_id])
-            conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
-                         [order.number, stamp, event, order.status.value])
+            self.note(order.number, event, order.status.value, conn=conn, stamp=stamp)
 
     def _clear_failed(self, conn: sqlite3.Connection, number: str) -> bool:
         """Drop a refused sale's lines before its edited copy is written (False: no such sale)."""
@@ -125,19 +124,23 @@ class OrderStore:
                  stamp, order.model_dump_json(), order.number],
             )
             if event:
-                c.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
-                          [order.number, stamp, event, detail])
+                self.note(order.number, event, detail, conn=c, stamp=stamp)
         if conn is not None:
             write(conn)
         else:
             with transaction(self.db, self.path) as c:
                 write(c)
 
-    def note(self, number: str, kind: str, detail: str = "") -> None:
-        """Add an event to a sale's history."""
-        with transaction(self.db, self.path) as conn:
-            conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
-                         [number, now_iso(), kind, detail])
+    def note(self, number: str, kind: str, detail: str = "", *,
+             conn: sqlite3.Connection | None = None, stamp: str | None = None) -> None:
+        """Add an event to a sale's history: in `conn`'s transaction, or in its own."""
+        row = [number, stamp or now_iso(), kind, detail]
+        sql = "INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)"
+        if conn is not None:
+            conn.execute(sql, row)
+            return
+        with transaction(self.db, self.path) as c:
+            c.execute(sql, row)
 
     def set_status(self, conn: sqlite3.Connection, number: str, status: OrderStatus, *,
                    last_error: str = "", remote_id: str | None = None, event: str = "",
@@ -163,8 +166,7 @@ class OrderStore:
                 "WHERE number = ?5",
                 [status.value, last_error, stamp, remote_id, number])
         if event:
-            conn.execute("INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)",
-                         [number, stamp, event, detail])
+            self.note(number, event, detail, conn=conn, stamp=stamp)
 
     # --- reading -----------------------------------------------------------------------------
 
