@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pos import __version__
+from pos.commands import print_json
 from pos.errors import ConfigError, PosError, StorageError
 
 log = logging.getLogger("pos")
@@ -49,28 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--link-timeout", type=float, default=300.0, metavar="SECONDS",
                    help="how long to wait for a payment link (card/bitcoin) to be paid")
 
-    orders = sub.add_parser("orders", help="local orders").add_subparsers(
-        dest="orders_command", metavar="ACTION", required=True)
-    p = orders.add_parser("list", help="list orders, newest first")
-    _add_common(p)
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--search", default="", help="number, customer, product name or SKU")
-    p.add_argument("--status", choices=["queued", "sending", "placed", "unknown", "failed",
-                                        "canceled"])
-    p.add_argument("--json", action="store_true")
-    p = orders.add_parser("remote", help="orders as the profile's backend has them")
-    _add_common(p)
-    p.add_argument("--status", help="only orders in this backend status")
-    p.add_argument("--customer-id", help="only this customer's orders (where supported)")
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--json", action="store_true")
-    p = orders.add_parser("show", help="one order, with its receipt and history")
-    _add_common(p)
-    p.add_argument("number")
-    p.add_argument("--json", action="store_true")
-    from pos.commands import cash, cashier, counter, report
+    from pos.commands import cash, cashier, orders, report
 
-    counter.add_order_actions(orders, _add_common)
+    orders.add_parser(sub, _add_common)
     for module in (cash, report, cashier):
         module.add_parser(sub, _add_common)
 
@@ -270,10 +252,6 @@ def _session(args: argparse.Namespace) -> Any:
                         transports=getattr(args, "transports", None))
 
 
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.command or "tui"
     if command == "tui":
@@ -332,7 +310,7 @@ def _checkout(session: Any, args: argparse.Namespace) -> int:
     order = run_sale(session.new_checkout(persist=False), sale, on_link=show_link,
                      link_timeout=args.link_timeout)
     if args.json:
-        _print_json(order_json(order))
+        print_json(order_json(order))
     else:
         from pos.receipt import render_receipt
 
@@ -342,67 +320,9 @@ def _checkout(session: Any, args: argparse.Namespace) -> int:
 
 
 def _orders(session: Any, args: argparse.Namespace) -> int:
-    from pos.money import format_money
-    from pos.sale_file import order_json
+    from pos.commands import orders
 
-    if args.orders_command in ("print", "refund", "void"):
-        from pos.commands import counter
-
-        return counter.run(session, args)
-    if args.orders_command == "remote":
-        return _orders_remote(session, args)
-    if args.orders_command == "list":
-        orders = session.ledger.orders.list(limit=args.limit, search=args.search,
-                                            status=args.status)
-        if args.json:
-            _print_json([order_json(o) for o in orders])
-            return 0
-        if not orders:
-            print("No orders yet.")
-        for o in orders:
-            print(f"{o.number:<16} {o.created_at.astimezone():%Y-%m-%d %H:%M}  {o.status.value:<8}"
-                  f" {format_money(o.totals.total, o.currency):>12}  {o.customer.name}")
-        return 0
-    order = session.ledger.orders.get(args.number)
-    if args.json:
-        data = order_json(order)
-        data["outbox"] = [e.__dict__ for e in session.ledger.outbox.for_order(order.number)]
-        data["events"] = [{"at": a, "kind": k, "detail": d}
-                          for a, k, d in session.ledger.orders.events(order.number)]
-        _print_json(data)
-        return 0
-    from pos.receipt import render_receipt
-
-    print(render_receipt(order, session.settings.shop,
-                         refunds=session.refunds.refunds_of(order.number)), end="")
-    print(f"Status: {order.status.value}" + (f", remote id {order.remote_id}"
-                                              if order.remote_id else ""))
-    if order.last_error:
-        print(f"Last error: {order.last_error}")
-    for at, kind, detail in session.ledger.orders.events(order.number):
-        print(f"  {at[:19]}  {kind:<10} {detail}")
-    return 0
-
-
-def _orders_remote(session: Any, args: argparse.Namespace) -> int:
-
-    filters = {k: str(v) for k, v in (("status", args.status),
-                                      ("customer_id", args.customer_id),
-                                      ("limit", args.limit)) if v}
-    remote = session.backend.list_orders(**filters)[: args.limit]
-    if args.json:
-        _print_json([{"remote_id": o.remote_id, "number": o.number, "status": o.status,
-                      "total": None if o.total is None else str(o.total),
-                      "currency": o.currency, "customer": o.customer,
-                      "created_at": o.created_at.isoformat() if o.created_at else None}
-                     for o in remote])
-        return 0
-    if not remote:
-        print(f"{session.profile} has no orders to show.")
-    for o in remote:
-        print(f"{o.remote_id:<12} {o.number or '-':<14} {o.status:<12} "
-              f"{o.total_text('USD'):>12}  {o.customer}")
-    return 0
+    return orders.run(session, args)
 
 
 def _catalog(session: Any, args: argparse.Namespace) -> int:
@@ -413,7 +333,7 @@ def _catalog(session: Any, args: argparse.Namespace) -> int:
         hits = catalog.search(args.text, args.limit) or (
             [p] if (p := catalog.lookup(args.text)) else [])
         if args.json:
-            _print_json([{"code": p.sku or p.id, "id": p.id, "sku": p.sku, "barcode": p.barcode,
+            print_json([{"code": p.sku or p.id, "id": p.id, "sku": p.sku, "barcode": p.barcode,
                           "name": p.name, "price": str(p.price), "stock": p.stock}
                          for p in hits])
             return 0
@@ -448,7 +368,7 @@ def _backend_info(session: Any, args: argparse.Namespace) -> int:
     data = {"profile": session.profile, "backend": backend.name, "name": info.name,
             "version": info.version, "detail": info.detail, "capabilities": caps}
     if args.json:
-        _print_json(data)
+        print_json(data)
     else:
         for key, value in data.items():
             print(f"{key:<13} {', '.join(value) if isinstance(value, list) else value}")
@@ -471,7 +391,7 @@ def _sync(session: Any, args: argparse.Namespace) -> int:
     report = session.sync.flush()
     pending = session.ledger.outbox.pending_count()
     if args.json:
-        _print_json({**report.to_dict(), "pending": pending})
+        print_json({**report.to_dict(), "pending": pending})
     else:
         print(f"placed {len(report.placed)}, mirrored {len(report.mirrored)}, "
               f"queued {len(report.queued)}, unknown {len(report.unknown)}, "
@@ -503,7 +423,7 @@ def _config(args: argparse.Namespace) -> int:
         return 0
     settings = load_settings()
     if getattr(args, "json", False):
-        _print_json(settings.masked())
+        print_json(settings.masked())
         return 0
     print(f"# {settings.source or 'defaults (no config file at ' + str(config_path()) + ')'}")
     for key, value in settings.masked().items():
