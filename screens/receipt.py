@@ -116,7 +116,8 @@ class ReceiptScreen(PosScreen):
             self.app.push_screen(RefundScreen(self.number))
 
     def on_key(self, event: events.Key) -> None:
-        if not self.after_sale or event.key in ("f9", "escape") or event.key.startswith("f"):
+        if not self.after_sale or event.key == "escape" or event.key in self.app.active_bindings:
+            # a bound key (F9 print, F2 customer, Ctrl+B outbox …) does what it is bound to
             if event.key == "escape" and self.after_sale:
                 event.stop()
                 self.pos.to_cart()

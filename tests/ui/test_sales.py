@@ -162,3 +162,24 @@ async def test_store_without_order_history_says_so(app: PosApp, session: PosSess
         assert "This store cannot list orders." in [str(n.message) for n in app._notifications][-1]
         table = app.screen.query_one("#orders", DataTable)
         assert [str(c.label) for c in table.columns.values()][1] == "Status"  # back to local
+
+
+async def test_after_a_receipt_letters_start_the_next_sale_and_bound_keys_work(
+        app: PosApp, session: PosSession) -> None:
+    from screens.outbox import OutboxScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key, check in (("f", lambda: app.cart_screen.scan_input.value == "f"),
+                           ("ctrl+b", lambda: isinstance(app.screen, OutboxScreen))):
+            await scan(pilot, "MUG")
+            await pilot.press("f12")
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ReceiptScreen)
+            await pilot.press(key)  # "f" was taken for a function key before
+            await settle(pilot)
+            assert check(), key
+            app.cart_screen.scan_input.value = ""
+            app.to_cart()
+            await settle(pilot)
