@@ -438,76 +438,13 @@ class SyncEngine:
         self._set_order_status(order, OrderStatus.UNKNOWN, reason, "unknown")
         report.unknown.append(order.number)
 
+    def mark_placed(self, entry: OutboxEntry, order: Order, remote_id: str, how: str) -> None:
+        """A person found the sale on the store (`how` says so in the order's history)."""
+        self._placed(entry, order, remote_id, SyncReport(), how)
+
     def _fail(self, entry: OutboxEntry, order: Order, exc: PosError, report: SyncReport) -> None:
         self.ledger.outbox.set_state(entry.id, "failed", error=exc.one_line())
         if entry.kind == "place":
             self._set_order_status(order, OrderStatus.FAILED, exc.one_line(), "failed")
         report.failed.append(order.number)
         report.errors.append(exc.one_line())
-
-
-class OutboxActions:
-    """What a cashier can do with an outbox entry: retry, resolve an unknown one, cancel."""
-
-    def __init__(self, engine: SyncEngine) -> None:
-        self.engine = engine
-        self.ledger = engine.ledger
-
-    def _entry(self, entry_id: int) -> OutboxEntry:
-        entry = self.ledger.outbox.get(entry_id)
-        if entry is None:
-            from pos.errors import NotFoundError
-
-            raise NotFoundError(message=f"There is no outbox entry {entry_id}.",
-                                hint="`pos outbox list` shows them.")
-        return entry
-
-    def retry(self, entry_id: int) -> Order:
-        """Send again now. An `unknown` entry is still reconciled first (never sent twice)."""
-        entry = self._entry(entry_id)
-        if entry.state == "done":
-            raise _state_error(entry, "is already done")
-        state = "unknown" if entry.state in ("unknown", "sending") else "queued"
-        self.ledger.outbox.set_state(entry_id, state, next_attempt_at=0)
-        return self.engine.deliver(entry.number)
-
-    def resolve(self, entry_id: int, remote_id: str | None) -> Order:
-        """A person checked the store: placed there (with its id), or certainly not placed."""
-        entry = self._entry(entry_id)
-        if entry.state not in ("unknown", "failed", "queued"):
-            raise _state_error(entry, f"is {entry.state}")
-        order = self.ledger.orders.get(entry.number)
-        if remote_id:
-            self.engine._placed(entry, order, remote_id, SyncReport(), "resolved")
-            return self.ledger.orders.get(entry.number)
-        self.ledger.outbox.set_state(entry_id, "queued", next_attempt_at=0)
-        return self.engine.deliver(entry.number)
-
-    def cancel(self, entry_id: int, reason: str) -> Order:
-        """Give up sending this entry; a cancelled placement cancels the sale (with reason)."""
-        if not reason.strip():
-            from pos.errors import InputError
-
-            raise InputError(message="Say why the entry is cancelled.", hint="--reason TEXT")
-        entry = self._entry(entry_id)
-        if entry.state in ("done", "canceled"):
-            raise _state_error(entry, f"is already {entry.state}")
-        if entry.state == "unknown":
-            raise _state_error(entry, "may have reached the store: resolve it first "
-                                      "(pos outbox resolve)")
-        self.ledger.outbox.set_state(entry_id, "canceled", error=f"canceled: {reason}")
-        order = self.ledger.orders.get(entry.number)
-        if entry.kind == "place":
-            order = order.model_copy(update={"status": OrderStatus.CANCELED,
-                                             "last_error": f"canceled: {reason}"})
-            self.ledger.orders.update(order, "canceled", reason)
-        log.info("outbox %d %s %s→%s canceled: %s", entry_id, entry.number, entry.kind,
-                 entry.target, reason)
-        return order
-
-
-def _state_error(entry: OutboxEntry, why: str) -> PosError:
-    from pos.errors import RuleError
-
-    return RuleError(message=f"Outbox entry {entry.id} ({entry.number} → {entry.target}) {why}.",
-                     field="outbox")

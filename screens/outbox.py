@@ -23,8 +23,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
 from pos.models import Cart, Order
+from pos.outbox_actions import OutboxActions
 from pos.store.outbox import OutboxEntry
-from pos.sync import OutboxActions, SyncReport
+from pos.sync import SyncReport
 from screens.widgets import PosScreen, StatusBar
 
 HINTS = {

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from pos.sync import OutboxActions
+from pos.outbox_actions import OutboxActions
 
 
 def add_parser(sub: Any, add_common: Any) -> None:

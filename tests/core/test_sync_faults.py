@@ -12,8 +12,8 @@ import pytest
 from pos.config import load_settings
 from pos.errors import RuleError, StorageError
 from pos.models import Order, OrderStatus
+from pos.outbox_actions import OutboxActions
 from pos.session import PosSession, open_session
-from pos.sync import OutboxActions
 from tests.fakes import FlakyBackend, install_flaky
 
 
