@@ -38,6 +38,7 @@ from pos.money import ZERO, format_money, round_money, to_decimal
 from pos.pricing import PricingContext, price_cart
 from pos.store import Catalog, Ledger
 from pos.sync import SyncEngine
+from pos.tender import offered_method, pending_link, settle, tender
 
 
 class Checkout:
@@ -315,44 +316,16 @@ class Checkout:
         return max(ZERO, self.due() - self.paid())
 
     def _method(self, code: str) -> PaymentMethod:
-        methods = {m.code: m for m in self.quote.payment_methods}
-        if code not in methods:
-            offered = ", ".join(methods) or "none"
-            raise RuleError(message=f"Payment method {code!r} is not available for this sale.",
-                            hint=f"Available: {offered}.", field="payment_method")
-        return methods[code]
+        return offered_method(self.quote.payment_methods, code)
 
     def take_payment(self, code: str, tendered: object = None, *, amount: object = None,
                      reference: str = "") -> Payment:
         """Record a tender. Cash: `tendered` (None = exact cash) → change. Others: the amount."""
         method = self._method(code)
         self._no_pending()
-        remaining = self.remaining()
-        if remaining <= 0 and method.kind != "free":
-            raise RuleError(message="Nothing is left to pay.", field="payment_method")
-        pay = remaining if amount is None else round_money(to_decimal(amount, "amount"))
-        if pay <= 0 and method.kind != "free":
-            raise InputError(message="The amount must be more than zero.")
-        if pay > remaining and method.kind != "cash":
-            raise InputError(message=f"{format_money(pay, self.currency)} is more than the "
-                                     f"{format_money(remaining, self.currency)} left to pay.")
-        pay = min(pay, remaining)
-        if pay < remaining and not self.backend.supports(Capability.SPLIT_TENDER):
-            raise RuleError(message="This store takes one payment per sale.",
-                            hint="Take the whole amount.", field="payment_method")
-        change = ZERO
-        given: Decimal | None = None
-        if method.kind == "cash":
-            given = pay if tendered in (None, "") else round_money(to_decimal(tendered, "tendered"))
-            if given < pay:
-                if amount is None and self.backend.supports(Capability.SPLIT_TENDER):
-                    pay = given  # part cash; the rest by another method
-                else:
-                    raise InputError(message=f"{format_money(given, self.currency)} is less than "
-                                             f"the {format_money(pay, self.currency)} due.")
-            change = given - pay
-        payment = Payment(method=method.code, title=method.title, kind=method.kind, amount=pay,
-                          tendered=given, change=change, reference=reference)
+        payment = tender(method, self.remaining(), tendered=tendered, amount=amount,
+                         split_tender=self.backend.supports(Capability.SPLIT_TENDER),
+                         currency=self.currency, reference=reference)
         self._commit(self.cart.model_copy(update={
             "payments": (*self.cart.payments, payment), "payment_method": method}),
             validate=False)
@@ -381,16 +354,8 @@ class Checkout:
         finds it and resumes the wait. At most one payment is pending at a time."""
         method = self._method(code)
         self._no_pending()
-        remaining = self.remaining()
-        pay = remaining if amount is None else round_money(to_decimal(amount, "amount"),
-                                                           self.currency)
-        if pay <= 0 or pay > remaining:
-            raise RuleError(message="Nothing is left to pay." if remaining <= 0 else
-                            f"{format_money(pay, self.currency)} is more than the "
-                            f"{format_money(remaining, self.currency)} left to pay.",
-                            field="payment_method")
-        payment = Payment(method=method.code, title=method.title, kind=method.kind,
-                          amount=pay, reference=reference, url=url, status="pending")
+        payment = pending_link(method, self.remaining(), amount=amount, currency=self.currency,
+                               reference=reference, url=url)
         self._commit(self.cart.model_copy(update={
             "payments": (*self.cart.payments, payment), "payment_method": method}),
             validate=False)
@@ -398,13 +363,9 @@ class Checkout:
 
     def settle_payment(self, reference: str, paid: bool) -> Payment | None:
         """The pending payment `reference` was paid (kept, status paid) or not (removed)."""
-        pending = next((p for p in self.cart.payments
-                        if p.status == "pending" and p.reference == reference), None)
-        if pending is None:
+        payments, settled = settle(self.cart.payments, reference, paid)
+        if settled is None:
             return None
-        settled = pending.model_copy(update={"status": "paid"})
-        payments = tuple(settled if p is pending else p for p in self.cart.payments
-                         if paid or p is not pending)
         self._commit(self.cart.model_copy(update={"payments": payments}), validate=False)
         return settled if paid else None
 
