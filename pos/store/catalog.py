@@ -110,6 +110,7 @@ _SEARCH_NAMES = ("SELECT " + ", ".join(f"p.{c}" for c in COLUMNS) + " FROM produ
                  "JOIN products p ON p.rowid = f.rowid WHERE ")  # (MATCH names the table)
 # typed text is split into words at spaces and at LIKE's wildcards
 _SEPARATORS = re.compile(r"[\s%_]+")
+_SPACE = re.compile(r"\s")  # a code (SKU, barcode) has none
 _UPSERT = (
     f"INSERT INTO products ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
     "ON CONFLICT(id) DO UPDATE SET "
@@ -171,7 +172,8 @@ class Catalog:
         words = [w for w in words if w]
         if not words:
             return []
-        rows = self._code_rows(text.strip(), limit) if len(words) == 1 else []
+        code = text.strip()
+        rows = self._code_rows(code, limit) if not _SPACE.search(code) else []
         seen = {row[0] for row in rows}
         for row in self._name_rows(words, limit):
             if len(rows) >= limit:

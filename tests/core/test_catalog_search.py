@@ -21,6 +21,7 @@ PRODUCTS = [
     ("6", "MUG-BLU", "", "Coffee Mug blue"),
     ("7", "SALE50", "", "Tea towel 50% off"),
     ("8", "X1", "", "Abc chocolate"),
+    ("11", "TT_50%", "", "Tea towel pack"),
 ]
 
 
@@ -71,6 +72,7 @@ def test_codes_from_their_start_come_first(catalog: Catalog) -> None:
     # a SKU hit and a name hit for the same product: listed once
     assert ids(catalog.search("MUG-RED")) == ["5"]
     assert ids(catalog.search("mug")) == ["6", "5"]  # SKUs (in SKU order) before names
+    assert ids(catalog.search("tt_5")) == ["11"]  # "_" and "%" are plain text in a code
 
 
 def test_wildcards_are_plain_text(catalog: Catalog) -> None:
