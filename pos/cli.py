@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None, *, transports: Mapping[str, Any] | N
         # the counter's start creates ~70,000 objects that live as long as the session
         # (modules, classes, pydantic and Textual state); the cyclic GC's passes over them
         # cost ~5 % of the start. It is off until the cart has been painted: PosApp.cart_ready
-        # turns it back on (the ~30,000 objects of start-up garbage go in its next pass)
+        # moves what the start built to the collector's permanent generation and turns it on
         gc.disable()
     _setup_logging()
     try:

@@ -92,7 +92,6 @@ class CartScreen(Screen[None]):
             with Vertical(id="cart-left"):
                 yield ScanInput(placeholder="Scan a barcode, type a code (3*CODE) or a name",
                                 id="scan", select_on_focus=False)
-                yield OptionList(id="hits")
                 yield Static(id="cart-customer")
                 table: DataTable[str] = DataTable(id="lines", cursor_type="row", zebra_stripes=True)
                 for key, label in COLUMNS:
@@ -113,6 +112,14 @@ class CartScreen(Screen[None]):
     @property
     def scan_input(self) -> Input:
         return self.query_one("#scan", Input)
+
+    def hit_list(self) -> OptionList | None:
+        """The search results, mounted under the input by the first search (None before).
+
+        Hidden until a search finds something, so the cart's first paint goes without it.
+        """
+        found = self.query("#hits")
+        return found.first(OptionList) if found else None
 
     @property
     def table(self) -> DataTable[str]:
@@ -187,10 +194,10 @@ class CartScreen(Screen[None]):
     @on(Input.Submitted, "#scan")
     def submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
-        hits = self.query_one("#hits", OptionList)
-        chosen = (self.hit_chosen and hits.highlighted is not None
-                  and hits.highlighted < len(self.hits))
-        product = self.hits[hits.highlighted] if chosen and hits.highlighted is not None else None
+        hits = self.hit_list()
+        highlighted = hits.highlighted if hits is not None else None
+        chosen = self.hit_chosen and highlighted is not None and highlighted < len(self.hits)
+        product = self.hits[highlighted] if chosen and highlighted is not None else None
         self.scan_input.value = ""
         self._hide_hits()
         if product is not None:
@@ -260,7 +267,12 @@ class CartScreen(Screen[None]):
             return  # a stale answer: the cashier has typed on
         self.hits = hits
         self.hit_chosen = False
-        option_list = self.query_one("#hits", OptionList)
+        option_list = self.hit_list()
+        if option_list is None:
+            if not hits:
+                return
+            option_list = OptionList(id="hits")
+            self.query_one("#cart-left").mount(option_list, after=self.scan_input)
         option_list.clear_options()
         cur = self.pos.checkout.currency
         option_list.add_options([Option(f"{p.name}  [dim]{p.sku or p.id}[/]  "
@@ -272,7 +284,9 @@ class CartScreen(Screen[None]):
     def _hide_hits(self) -> None:
         self.hits = []
         self.hit_chosen = False
-        self.query_one("#hits", OptionList).remove_class("visible")
+        hits = self.hit_list()
+        if hits is not None:
+            hits.remove_class("visible")
 
     @on(OptionList.OptionSelected, "#hits")
     def hit_selected(self, event: OptionList.OptionSelected) -> None:
@@ -295,8 +309,8 @@ class CartScreen(Screen[None]):
     # --- line actions ------------------------------------------------------------------------
 
     def action_move(self, step: int) -> None:
-        hits = self.query_one("#hits", OptionList)
-        if self.hits and hits.has_class("visible"):
+        hits = self.hit_list()
+        if self.hits and hits is not None and hits.has_class("visible"):
             self.hit_chosen = True
             hits.highlighted = max(0, min(len(self.hits) - 1, (hits.highlighted or 0) + step))
             return
