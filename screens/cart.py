@@ -16,14 +16,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
-from textual.widgets._footer import FooterKey
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from pos.cart_rules import parse_scan
 from pos.models import Product
 from pos.money import format_money
+from screens.key_footer import KeyFooter
 from screens.widgets import StatusBar
 
 if TYPE_CHECKING:
@@ -45,23 +45,6 @@ class ScanInput(Input):
             screen.action_step(1 if event.character == "+" else -1)
             return
         await super()._on_key(event)
-
-
-class CartFooter(Footer):
-    """The Footer, its keys starting in the footer's style.
-
-    A `FooterKey` starts compact; the keys bound to the footer's `compact` (all but the
-    command palette's) are then switched to the footer's value when mounted: two restyles of
-    each key every time the footer is built, a large part of painting the cart. Starting
-    them at the bound value gives the same keys without the restyles.
-    """
-
-    def compose(self) -> ComposeResult:
-        for widget in super().compose():
-            bound = getattr(widget, "_reactive_connect", None) or {}
-            if isinstance(widget, FooterKey) and "compact" in bound:
-                widget.set_reactive(FooterKey.compact, self.compact)
-            yield widget
 
 
 class CartScreen(Screen[None]):
@@ -99,7 +82,7 @@ class CartScreen(Screen[None]):
                 yield table
             yield Static(id="totals")
         yield StatusBar()
-        yield CartFooter()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_cart()

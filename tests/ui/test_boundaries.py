@@ -31,4 +31,4 @@ def test_pos_does_not_import_textual() -> None:
 
 
 def test_only_the_cart_screen_loads_at_start() -> None:
-    assert run(LAZY) == "['screens.app', 'screens.cart', 'screens.widgets']"
+    assert run(LAZY) == "['screens.app', 'screens.cart', 'screens.key_footer', 'screens.widgets']"
