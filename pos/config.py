@@ -35,6 +35,7 @@ from pydantic_settings import (
     InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from pos.errors import ConfigError
@@ -208,6 +209,12 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     try:
         init: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
         settings = Settings(_file_values=file_values, **init)  # type: ignore[call-arg]
+    except SettingsError as exc:  # a variable that is not the JSON its field needs
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"POS_{field.group(1).upper()}" if field else "a POS_ variable"
+        raise ConfigError(message=f"environment: {name} is not valid JSON.",
+                          hint=f"Give {name} a JSON value (a table as {{\"key\": \"value\"}}, "
+                               "a list as [\"a\", \"b\"]), or unset it.") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
@@ -254,6 +261,12 @@ def set_value(path: Path, dotted_key: str, value: object) -> None:
     text = tomli_w.dumps(data)
     try:
         Settings(**tomllib.loads(text))  # as init values: checked even where env overrides
+    except SettingsError as exc:  # a variable that is not the JSON its field needs
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"POS_{field.group(1).upper()}" if field else "a POS_ variable"
+        raise ConfigError(message=f"environment: {name} is not valid JSON.",
+                          hint=f"Give {name} a JSON value (a table as {{\"key\": \"value\"}}, "
+                               "a list as [\"a\", \"b\"]), or unset it.") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(message=f"{dotted_key}: {first['msg']}") from None

@@ -176,6 +176,14 @@ def test_broken_config_gives_line_and_reason(config_file: Path,
     assert code == 5 and "needs backend" in out + err
 
 
+def test_a_variable_that_is_not_json_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("POS_KEYS", "sk_live_not-json")
+    code, out, err = run(capsys, "orders", "list")
+    assert code == 3 and "POS_KEYS is not valid JSON" in err
+    assert "sk_live" not in out + err  # the value may be a secret: never echoed
+
+
 def test_unknown_profile(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--profile", "nope", "orders", "list")
     assert code == 3 and "no profile named 'nope'" in err
