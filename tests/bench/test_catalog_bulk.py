@@ -76,6 +76,35 @@ def test_bulk_import_then_refresh_then_small_update(tmp_path: Path) -> None:
     catalog.close()
 
 
+def test_bulk_import_of_a_file_naming_a_product_twice(tmp_path: Path) -> None:
+    """The FTS index of a first import is filled chunk by chunk; a later row of the file that
+    renames a product of an earlier chunk is still what search finds (rebuilt at the end)."""
+    path = tmp_path / "c.csv"
+    rows = write_catalog_csv(path, 45_000)
+    again = [*rows[5][:3], "Zanzibar Tea", *rows[5][4:]]
+    with path.open("a", newline="") as fh:
+        csv.writer(fh).writerow(again)
+    catalog = Catalog(tmp_path / "c.db")
+    assert catalog.import_csv(path) == 45_001
+    assert catalog.count() == 45_000
+    assert fts_names(catalog, "zanzibar") == {rows[5][0]}
+    assert rows[5][0] not in fts_names(catalog, rows[5][3].lower())
+    assert fts_names(catalog, "hazel") == table_names(catalog, "hazel")
+    catalog.close()
+
+
+def test_bulk_import_restores_the_fts_merge_setting(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 25_000)
+    catalog = Catalog(tmp_path / "c.db")
+    assert catalog.import_csv(path) == 25_000  # into an empty table
+    assert catalog.import_csv(path) == 25_000  # a refresh: the index rebuilt
+    automerge = catalog.db.execute(
+        "SELECT v FROM products_fts_config WHERE k = 'automerge'").fetchone()
+    assert automerge == (4,)  # FTS5's default: 16 only while loading
+    catalog.close()
+
+
 def test_bad_row_in_bulk_import_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     rows = write_catalog_csv(path, 25_000)

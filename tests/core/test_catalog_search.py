@@ -87,6 +87,21 @@ def test_short_text_finds_names_starting_with_it(catalog: Catalog) -> None:
     assert ids(catalog.search("   ")) == []
 
 
+def test_short_text_order_is_the_case_insensitive_name_order(tmp_path: Path) -> None:
+    """The lower(name) index gives what `LIKE 'text%'` in NOCASE order gave (ASCII folding)."""
+    names = ["ab", "AB c", "Ab", "abz", "aB ", "äb", "Äb", "abé", "Ac", "xab", "a", "AB C"]
+    catalog = Catalog(tmp_path / "catalog.db")
+    catalog.upsert(_product(f"S{i}", "", "", name) for i, name in enumerate(names))
+    for text in ("ab", "AB", "a", "ab c", "äb", "ÄB", "x"):
+        prefix = " ".join(text.lower().split())
+        expected = [r[0] for r in catalog.db.execute(
+            "SELECT id FROM products WHERE name LIKE ? ORDER BY name COLLATE NOCASE, rowid",
+            [prefix + "%"])]
+        assert ids(catalog.search(text)) == expected, text
+        assert expected, text
+    catalog.close()
+
+
 def test_limit_counts_code_and_name_hits(catalog: Catalog) -> None:
     catalog.upsert(_product(f"M{i}", f"MUG-{i:03d}", "", f"Mug number {i}") for i in range(60))
     assert len(catalog.search("mug", limit=50)) == 50
