@@ -163,13 +163,17 @@ class Catalog:
         return row_product(row) if row else None
 
     def lookup(self, code: str) -> Product | None:
-        """A product by barcode, then SKU, then id (exact match)."""
+        """A product by barcode, then SKU, then id (exact match), then SKU in capitals."""
         code = code.strip()
         if not code:
             return None
         conn = self.db.conn
         for sql in _LOOKUPS:
             row = conn.execute(sql, (code,)).fetchone()
+            if row:
+                return row_product(row)
+        if code != code.upper():  # "mug" typed for the SKU MUG
+            row = conn.execute(_LOOKUPS[1], (code.upper(),)).fetchone()
             if row:
                 return row_product(row)
         return None

@@ -125,3 +125,11 @@ def test_a_catalog_of_the_first_schema_is_migrated(tmp_path: Path) -> None:
     catalog.upsert([_product("1", "AP-100", "4006381333931", "Birnen Saft 1 l")])
     assert ids(catalog.search("äpfel")) == ["2"]
     assert ids(catalog.search("birnen")) == ["1"]
+
+
+def test_a_sku_typed_in_lower_case_is_found_when_no_code_matches_exactly(catalog: Catalog) -> None:
+    found = catalog.lookup("mug-red")
+    assert found is not None and found.id == "5"
+    exact = catalog.lookup("cr-8")  # a SKU in lower case is found as it is
+    assert exact is not None and exact.id == "4"
+    assert catalog.lookup("mug-") is None  # still exact: no prefix
