@@ -128,15 +128,21 @@ class CartScreen(Screen[None]):
         for key in [k for k in self.rows if k not in wanted]:
             table.remove_row(key)
             del self.rows[key]
+        touched: str | None = None  # the line just scanned (new, or one more of it)
         for key, cells in wanted.items():
             old = self.rows.get(key)
             if old is None:
                 table.add_row(*cells, key=key)
+                touched = key
             elif old != cells:
                 for (column, _), new, was in zip(COLUMNS, cells, old, strict=True):
                     if new != was:
                         table.update_cell(key, column, new)
+                if old[2] != cells[2]:
+                    touched = key
             self.rows[key] = cells
+        if touched is not None:  # selected: +, -, F8, F9 act on it
+            table.move_cursor(row=table.get_row_index(touched), animate=False)
         self._show_totals()
         who = cart.customer.name if cart.customer else "Guest"
         extra = f"  · parked as {cart.label}" if cart.label else ""

@@ -154,6 +154,20 @@ async def test_required_options_and_quantity_keys(app: PosApp) -> None:
         assert app.cart_screen.query_one("#lines", DataTable).row_count == 0
 
 
+async def test_the_line_just_scanned_is_selected(app: PosApp) -> None:
+    """+ after a scan adds one more of what was scanned, not of the first line."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        for code in ("MUG", "HEADPHONES", "NAPKINS"):
+            await scan(pilot, code)
+        await pilot.press("plus")
+        await settle(pilot)
+        assert [line.quantity for line in app.checkout.cart.lines] == [1, 1, 2]
+        await scan(pilot, "MUG")  # one more of a line already there: that line
+        await pilot.press("plus")
+        await settle(pilot)
+        assert [line.quantity for line in app.checkout.cart.lines] == [3, 1, 2]
+
+
 async def test_search_as_you_type_and_scan_from_table(app: PosApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await type_text(pilot, "headph")
