@@ -66,7 +66,8 @@ async def settle_io(pilot: object) -> None:
         await pilot.pause()  # type: ignore[attr-defined]
 
 
-async def wait_until(pilot: object, test: object, tries: int = 250) -> None:
+async def wait_until(pilot: object, test: object, tries: int = 1000) -> None:
+    """Up to ~20 s: generous, so a loaded machine (CI, parallel jobs) does not fail it."""
     for _ in range(tries):
         await settle_io(pilot)
         if test():  # type: ignore[operator]
