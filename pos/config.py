@@ -210,11 +210,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         init: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
         settings = Settings(_file_values=file_values, **init)  # type: ignore[call-arg]
     except SettingsError as exc:  # a variable that is not the JSON its field needs
-        field = re.search(r'field "(\w+)"', str(exc))
-        name = f"POS_{field.group(1).upper()}" if field else "a POS_ variable"
-        raise ConfigError(message=f"environment: {name} is not valid JSON.",
-                          hint=f"Give {name} a JSON value (a table as {{\"key\": \"value\"}}, "
-                               "a list as [\"a\", \"b\"]), or unset it.") from None
+        raise _environment_error(exc) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
@@ -225,6 +221,16 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             hint="Fix the setting, or remove it to use the default.",
         ) from None
     return settings.model_copy(update={"source": str(path) if text else ""})
+
+
+def _environment_error(exc: SettingsError) -> ConfigError:
+    """pydantic-settings could not read a POS_ variable (a table or list given as bad JSON).
+    The message names the variable, never its value (it may be a secret)."""
+    field = re.search(r'field "(\w+)"', str(exc))
+    name = f"POS_{field.group(1).upper()}" if field else "a POS_ variable"
+    return ConfigError(message=f"environment: {name} is not valid JSON.",
+                       hint=f"Give {name} a JSON value (a table as {{\"key\": \"value\"}}, "
+                            "a list as [\"a\", \"b\"]), or unset it.")
 
 
 def write_private(path: Path, text: str) -> None:
@@ -262,11 +268,7 @@ def set_value(path: Path, dotted_key: str, value: object) -> None:
     try:
         Settings(**tomllib.loads(text))  # as init values: checked even where env overrides
     except SettingsError as exc:  # a variable that is not the JSON its field needs
-        field = re.search(r'field "(\w+)"', str(exc))
-        name = f"POS_{field.group(1).upper()}" if field else "a POS_ variable"
-        raise ConfigError(message=f"environment: {name} is not valid JSON.",
-                          hint=f"Give {name} a JSON value (a table as {{\"key\": \"value\"}}, "
-                               "a list as [\"a\", \"b\"]), or unset it.") from None
+        raise _environment_error(exc) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(message=f"{dotted_key}: {first['msg']}") from None
