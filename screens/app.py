@@ -11,8 +11,10 @@ from __future__ import annotations
 import gc
 import itertools
 import logging
+import math
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -39,6 +41,7 @@ class PosApp(App[int]):
     CSS_PATH: ClassVar[CSSPathType] = ["app.tcss", "cart.tcss"]
     TITLE = "pos"
     ENABLE_COMMAND_PALETTE = True
+    PROBE_EVERY_S = 30.0  # with nothing to send, ask the store this often whether it answers
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="help"),
         Binding("f2", "open('customer')", "Customer", id="customer"),
@@ -66,6 +69,7 @@ class PosApp(App[int]):
         self.sync_interval = sync_interval
         self.online = True
         self.pending = 0
+        self._probed_at = -math.inf  # the first sync tick with nothing to send asks the store
         self.cart_screen = CartScreen()
         self.logging_in = False  # the login modal is up: only quit works
         self._started = False  # background work starts after the cart's first paint
@@ -192,16 +196,31 @@ class PosApp(App[int]):
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def sync_now(self) -> None:
-        """Flush the outbox in the background and show what is left."""
+        """Flush the outbox in the background and show what is left; with nothing to send,
+        ask the store now and then whether it answers (the status bar's online/offline)."""
         try:
             if self.session.ledger.outbox.pending_count():
                 with self.lock:  # never alongside a sale's own delivery attempt
                     self.session.sync.flush()
+            elif time.monotonic() - self._probed_at >= self.PROBE_EVERY_S:
+                self._probed_at = time.monotonic()
+                self._probe()
         except PosError as exc:
             log.warning("sync: %s", exc.one_line())
         except Exception:  # a sync bug must not take the counter down: log it, keep selling
             log.exception("sync failed")
         self.call_from_thread(self._set_status, *self._read_status())
+
+    def _probe(self) -> None:
+        """The store answers (online) or not (offline), where its backend can tell cheaply."""
+        answers = self.session.backend.reachable()
+        offline = self.session.sync.offline_targets
+        if answers is True:
+            offline.discard(self.session.profile)
+        elif answers is False:
+            if self.session.profile not in offline:
+                log.info("status: %s does not answer", self.session.profile)
+            offline.add(self.session.profile)
 
     def _read_status(self) -> tuple[int, bool]:
         """Outbox count and online state (reads the ledger: call it from a worker)."""

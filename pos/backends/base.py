@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from pos.errors import PermanentError
+from pos.errors import OutcomeUnknown, PermanentError, PosError, TransientError
 from pos.models import (
     Cart,
     Customer,
@@ -175,6 +175,22 @@ class Backend(ABC):
     @abstractmethod
     def info(self) -> BackendInfo:
         """Check the backend is reachable and say what it is (for `pos doctor`)."""
+
+    def reachable(self) -> bool | None:
+        """Whether the store answers, asked every half minute while nothing waits to be sent
+        (the counter's online/offline). Only where asking is cheap and changes nothing on the
+        store; None (the default): no such check, the status follows the sync's outcomes."""
+        return None
+
+    def _info_reachable(self) -> bool:
+        """`reachable` through `info()`: unreachable only when the network or the server
+        failed; any other error is an answer (the sync reports what is wrong)."""
+        try:
+            return self.info().reachable
+        except (TransientError, OutcomeUnknown):
+            return False
+        except PosError:
+            return True
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -165,3 +165,10 @@ def test_401_relogin_during_sale(config_file: Path, data_dir: Path, emu: PyComme
         assert emu.logins == 2 and len(emu.orders) == 1
     finally:
         session.close()
+
+
+def test_reachable_asks_the_health_endpoint(pc: PosSession, faults: FaultyTransport) -> None:
+    assert pc.backend.reachable() is True
+    faults.plan("/api/health", "connect_error")
+    assert pc.backend.reachable() is False
+    assert pc.backend.reachable() is True  # back

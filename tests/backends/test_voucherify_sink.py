@@ -294,3 +294,11 @@ def test_customer_and_coupon_sale_mirrors_consistent_cents(
     assert body["metadata"]["coupon"] == "SAVE10"
     assert body["metadata"]["total"] == int(order.totals.total * 100)
     assert stored["total_amount"] == 1710
+
+
+def test_reachable_is_one_small_get(sink_session: PosSession, faults: FaultyTransport) -> None:
+    store = sink_session.backend_for("vf")
+    assert store.reachable() is True
+    faults.plan("/v1/orders", "connect_error")
+    assert store.reachable() is False
+    assert sink_session.backend.reachable() is None  # the demo store: nothing to ask

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from textual.widgets import DataTable, Input, OptionList
 
 from pos.backends.local import LocalBackend
@@ -255,6 +256,26 @@ async def test_background_sync_sends_the_queued_sale(session: PosSession,
         assert "outbox 0" in str(bar.render())
         assert "online" in str(bar.render())
     assert [o.status for o in session.ledger.orders.list()] == [OrderStatus.PLACED]
+
+
+async def test_status_bar_follows_the_store_with_nothing_to_send(
+        app: PosApp, session: PosSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = [False]
+    monkeypatch.setattr(session.backend, "reachable", lambda: answers[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = app.screen.query_one(StatusBar)
+        assert "online" in str(bar.render())
+        app.sync_now()  # nothing in the outbox: the store is asked
+        await settle(pilot)
+        assert "offline" in str(bar.render())
+        answers[0] = True
+        app.sync_now()  # asked again only after PROBE_EVERY_S
+        await settle(pilot)
+        assert "offline" in str(bar.render())
+        app._probed_at -= app.PROBE_EVERY_S
+        app.sync_now()
+        await settle(pilot)
+        assert "online" in str(bar.render())
 
 
 async def test_create_customer_then_guest(app: PosApp) -> None:

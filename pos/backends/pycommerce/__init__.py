@@ -185,6 +185,9 @@ class PyCommerceBackend(Backend):
                                   + (f" ({status})" if status and status != "ok" else ""),
                            reachable=status in ("", "ok"))
 
+    def reachable(self) -> bool | None:
+        return self._info_reachable()  # one small GET
+
     def tenants(self) -> list[dict[str, Any]]:
         return self._list(self._get("/api/tenants", "list tenants"), "tenants", "the tenants")
 

@@ -148,6 +148,9 @@ class VoucherifyBackend(Backend):
         return BackendInfo(name="Voucherify", version="v1",
                            detail=f"{data.get('total', '?')} orders at {self.cfg.base_url}")
 
+    def reachable(self) -> bool | None:
+        return self._info_reachable()  # one small GET
+
     # --- sink --------------------------------------------------------------------------------
 
     def mirror_order(self, order: Order) -> PlacedOrder:
