@@ -472,16 +472,10 @@ class Checkout:
             return self.cart
         if not self.cart.empty:
             self.park()
-        cart = Cart(
-            id=uuid.uuid4().hex, created_at=order.created_at, currency=order.currency,
-            number=order.number, lines=order.lines, sold_vouchers=order.sold_vouchers,
-            customer=order.customer if order.customer.id or order.customer.name else None,
-            coupon=order.coupon, vouchers=order.vouchers, reward=order.reward,
-            use_store_credit=order.use_store_credit, pickup=order.pickup,
-            shipping_address=order.shipping_address, shipping_method=order.shipping_method,
-            payment_address=order.payment_address, payment_method=order.payment_method,
-            payments=order.payments, comment=order.comment, reopened=True,
-            label=f"Refused sale {order.number}")
+        guest = not (order.customer.id or order.customer.name)
+        cart = order.as_cart(cart_id=uuid.uuid4().hex,
+                             customer=None if guest else order.customer).model_copy(
+            update={"reopened": True, "label": f"Refused sale {order.number}"})
         self._commit(cart, validate=False)  # (a new cart id: priced by the local estimate)
         self.ledger.orders.note(number, "reopened", "taken back into the cart to fix")
         return cart

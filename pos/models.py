@@ -315,6 +315,18 @@ class Order(Model):
     remote_id: str | None = None
     last_error: str = ""
 
+    def as_cart(self, *, cart_id: str, customer: Customer | None) -> Cart:
+        """The sale as a cart again, under `cart_id` and with `customer` as the caller needs
+        it: to price or replay it on a store, or to take a refused sale back to fix."""
+        return Cart(
+            id=cart_id, created_at=self.created_at, currency=self.currency, number=self.number,
+            lines=self.lines, sold_vouchers=self.sold_vouchers, customer=customer,
+            coupon=self.coupon, vouchers=self.vouchers, reward=self.reward,
+            use_store_credit=self.use_store_credit, pickup=self.pickup,
+            shipping_address=self.shipping_address, shipping_method=self.shipping_method,
+            payment_address=self.payment_address, payment_method=self.payment_method,
+            payments=self.payments, comment=self.comment)
+
     @property
     def outcome(self) -> str:
         """One line: number, status, the store's id and the last error (CLI and counter)."""

@@ -409,12 +409,5 @@ def _remote(row: tuple[object, ...]) -> RemoteOrder:
 
 
 def _order_cart(order: Order) -> Cart:
-    return Cart(
-        id=order.number, created_at=order.created_at, currency=order.currency,
-        number=order.number, lines=order.lines, sold_vouchers=order.sold_vouchers,
-        customer=order.customer if order.customer.id else None, coupon=order.coupon,
-        vouchers=order.vouchers, reward=order.reward, use_store_credit=order.use_store_credit,
-        pickup=order.pickup, shipping_address=order.shipping_address,
-        shipping_method=order.shipping_method, payment_address=order.payment_address,
-        payment_method=order.payment_method,
-    )
+    return order.as_cart(cart_id=order.number,
+                         customer=order.customer if order.customer.id else None)
