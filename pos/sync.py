@@ -182,15 +182,14 @@ class SyncEngine:
                     and entry.id not in self._announced):
                 batch.append(entry)
         announced: list[int] = []
-        orders = self.ledger.orders
+        outbox, orders = self.ledger.outbox, self.ledger.orders
 
         def announce(conn: sqlite3.Connection) -> None:
             stamp = now_iso()
             for entry in batch:
                 # only entries still queued (a cashier may have cancelled one meanwhile)
-                if conn.execute("UPDATE outbox SET state = 'sending', updated_at = ?, "
-                                "attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
-                                [stamp, entry.id]).rowcount:
+                if outbox.set_state(entry.id, "sending", count_attempt=True, only_from="queued",
+                                    stamp=stamp, conn=conn):
                     orders.set_status(conn, entry.number, OrderStatus.SENDING, stamp=stamp)
                     announced.append(entry.id)
 
@@ -205,14 +204,13 @@ class SyncEngine:
         withdrawn = [e for e in self._announced.values() if target is None or e.target == target]
         if not withdrawn:
             return
-        orders = self.ledger.orders
+        outbox, orders = self.ledger.outbox, self.ledger.orders
 
         def withdraw(conn: sqlite3.Connection) -> None:
             stamp = now_iso()
             for entry in withdrawn:
-                if conn.execute("UPDATE outbox SET state = 'queued', updated_at = ?, "
-                                "attempts = attempts - 1 WHERE id = ? AND state = 'sending'",
-                                [stamp, entry.id]).rowcount:
+                if outbox.set_state(entry.id, "queued", uncount_attempt=True, only_from="sending",
+                                    stamp=stamp, conn=conn):
                     orders.set_status(conn, entry.number, OrderStatus.QUEUED,
                                       last_error=entry.last_error, stamp=stamp)
 
@@ -374,8 +372,8 @@ class SyncEngine:
 
         def mark_done(conn: sqlite3.Connection) -> None:
             stamp = now_iso()
-            conn.execute("UPDATE outbox SET state = 'done', remote_id = ?, last_error = '', "
-                         "updated_at = ? WHERE id = ?", [remote_id, stamp, entry.id])
+            ledger.outbox.set_state(entry.id, "done", remote_id=remote_id, error="", stamp=stamp,
+                                    conn=conn)
             ledger.orders.set_status(conn, order.number, OrderStatus.PLACED, remote_id=remote_id,
                                      event=event, detail=f"{entry.target} #{remote_id}",
                                      stamp=stamp)

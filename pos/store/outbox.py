@@ -69,10 +69,17 @@ class Outbox:
 
     def set_state(self, entry_id: int, state: str, *, error: str | None = None,
                   remote_id: str | None = None, next_attempt_at: float | None = None,
-                  count_attempt: bool = False, conn: sqlite3.Connection | None = None) -> None:
-        """Change an entry's state: in its own transaction, or in `conn`'s when given."""
+                  count_attempt: bool = False, uncount_attempt: bool = False,
+                  only_from: str | None = None, stamp: str | None = None,
+                  conn: sqlite3.Connection | None = None) -> bool:
+        """Change an entry's state: in its own transaction, or in `conn`'s when given.
+
+        `only_from`: only if the entry is in that state now. `uncount_attempt`: an attempt
+        counted for a call that was never made. `stamp`: the time to record (now by default).
+        Returns whether the entry was changed.
+        """
         sets = ["state = ?", "updated_at = ?"]
-        params: list[object] = [state, now_iso()]
+        params: list[object] = [state, stamp or now_iso()]
         if error is not None:
             sets.append("last_error = ?")
             params.append(error)
@@ -84,12 +91,17 @@ class Outbox:
             params.append(next_attempt_at)
         if count_attempt:
             sets.append("attempts = attempts + 1")
+        if uncount_attempt:
+            sets.append("attempts = attempts - 1")
         sql = f"UPDATE outbox SET {', '.join(sets)} WHERE id = ?"
+        params.append(entry_id)
+        if only_from is not None:
+            sql += " AND state = ?"
+            params.append(only_from)
         if conn is not None:
-            conn.execute(sql, [*params, entry_id])
-            return
+            return conn.execute(sql, params).rowcount > 0
         with transaction(self.db, self.path) as c:
-            c.execute(sql, [*params, entry_id])
+            return c.execute(sql, params).rowcount > 0
 
     def retry(self, entry_id: int) -> None:
         """Cashier asked to try again now (from failed/unknown)."""
