@@ -24,7 +24,7 @@ from pos.cart_rules import parse_scan
 from pos.models import Product
 from pos.money import format_money
 from screens.key_footer import KeyFooter
-from screens.widgets import StatusBar
+from screens.widgets import StatusBar, cursor_key
 
 if TYPE_CHECKING:
     from screens.app import PosApp
@@ -308,10 +308,8 @@ class CartScreen(Screen[None]):
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
 
     def selected_key(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        """The selected cart line's key (None: no line, or a sold gift voucher's row)."""
+        key = cursor_key(self.table)
         return key if key and not key.startswith("v:") else None
 
     def action_step(self, step: int) -> None:

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Input, Select
 from pos.backends.base import RemoteOrder
 from pos.models import Order, OrderStatus
 from pos.money import format_money
-from screens.widgets import PosScreen, StatusBar
+from screens.widgets import PosScreen, StatusBar, cursor_key
 
 REMOTE_LIMIT = 30  # the newest store orders shown (OpenCart reads each one back: one call each)
 
@@ -160,9 +160,8 @@ class OrdersScreen(PosScreen):
         if self.remote:
             self.notify("F8 back to this counter's orders to refund one.", title="Refund")
             return
-        table: DataTable[str] = self.query_one("#orders", DataTable)
-        if not table.row_count:
+        number = cursor_key(self.query_one("#orders", DataTable))
+        if number is None:
             self.notify("No order is selected.", title="Refund")
             return
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        self.app.push_screen(RefundScreen(str(row_key.value)))
+        self.app.push_screen(RefundScreen(number))

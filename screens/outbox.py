@@ -26,7 +26,7 @@ from pos.models import Cart, Order
 from pos.outbox_actions import OutboxActions
 from pos.store.outbox import OutboxEntry
 from pos.sync import SyncReport
-from screens.widgets import PosScreen, StatusBar
+from screens.widgets import PosScreen, StatusBar, cursor_key
 
 HINTS = {
     "queued": "Waiting to be sent (F9: now). F11 cancels it.",
@@ -89,11 +89,8 @@ class OutboxScreen(PosScreen):
         self.describe()
 
     def selected(self) -> OutboxEntry | None:
-        table: DataTable[str] = self.query_one("#outbox", DataTable)
-        if not table.row_count:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return self.entries.get(str(row_key.value))
+        key = cursor_key(self.query_one("#outbox", DataTable))
+        return self.entries.get(key) if key is not None else None
 
     @on(DataTable.RowHighlighted, "#outbox")
     def describe(self) -> None:

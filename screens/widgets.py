@@ -6,10 +6,18 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 if TYPE_CHECKING:
     from screens.app import PosApp
+
+
+def cursor_key(table: DataTable[str]) -> str | None:
+    """The key of the row under the table's cursor (None: the table is empty)."""
+    if not table.row_count:
+        return None
+    key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    return str(key) if key is not None else None
 
 
 class StatusBar(Static):
