@@ -1,0 +1,273 @@
+"""Importing a catalog CSV (`pos catalog import`): the file checked and parsed row by row, and
+loaded in one transaction (all rows or none) by the fast path a big load needs.
+
+Imported by `Catalog.import_csv` when it is first used, not at the counter's start-up.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pos.errors import InputError
+from pos.models import ProductOption
+from pos.money import parse_money
+from pos.store.catalog import UPSERT
+from pos.store.db import Database, transaction
+
+REQUIRED_CSV = ("id", "sku", "barcode", "name", "price", "stock", "category")
+OPTIONAL_CSV = ("tax_class", "options", "minimum")
+
+
+def import_csv(db: Database, db_path: Path, path: Path,
+               progress: Callable[[int], None] | None = None) -> int:
+    """Stream the CSV at `path` into the catalog `db` (see `Catalog.import_csv`)."""
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(message=f"Cannot read {path}: {exc.strerror}") from None
+    with fh:
+        reader = csv.reader(fh)
+        try:
+            header = [h.strip().lower() for h in next(reader)]
+        except StopIteration:
+            raise InputError(message=f"{path} is empty.", hint="The first line is the header.") from None
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise InputError(message=f"{path}: not a CSV file ({exc}).") from None
+        missing = [c for c in REQUIRED_CSV if c not in header]
+        if missing:
+            raise InputError(
+                message=f"{path}: the header lacks {', '.join(missing)}.",
+                hint="Required: " + ",".join(REQUIRED_CSV) + "; optional: "
+                + ",".join(OPTIONAL_CSV) + ".",
+            )
+        unknown = [c for c in header if c not in REQUIRED_CSV + OPTIONAL_CSV]
+        if unknown:
+            raise InputError(message=f"{path}: unknown column(s) {', '.join(unknown)}.")
+        rows = _csv_rows(reader, header, path)
+        return _bulk_upsert(db, db_path, rows, progress)
+
+
+def _bulk_upsert(db: Database, db_path: Path, rows: Iterator[tuple[Any, ...]],
+                 progress: Callable[[int], None] | None) -> int:
+    """Upsert rows in one transaction (all or nothing); see `_load`."""
+    reader = _ChunkReader(rows, _CHUNK)
+    try:
+        with transaction(db, db_path) as conn:
+            return _load(conn, reader, progress)
+    finally:
+        reader.close()  # waits for a chunk being read if the load ended early
+
+
+def _load(conn: sqlite3.Connection, reader: _ChunkReader,
+          progress: Callable[[int], None] | None) -> int:
+    """Upsert the reader's rows inside the caller's transaction; returns how many.
+
+    A big load (a first import, a full refresh) does not update the FTS index row by row
+    through the triggers: they are dropped inside the transaction and recreated before the one
+    COMMIT. Into an empty table, each chunk's new rows are added to the FTS index by one
+    statement while the next chunk is parsed (see `_ChunkReader`), and the secondary indexes are
+    built once at the end (sorted, not row by row). Otherwise, or if a row of the file updated an
+    earlier one, the FTS index is rebuilt once at the end. A small load into a big catalog keeps
+    the triggers (a rebuild would cost more than the rows).
+    """
+    chunk = reader.next()
+    last_rowid = _max_rowid(conn)
+    if len(chunk) < _CHUNK and last_rowid >= 4 * len(chunk):
+        return _upsert_chunks(conn, chunk, reader, progress, index_after=None)[0]
+    rebuilt = _drop_schema(conn, "trigger")  # CREATE statements to run again after the load
+    if not last_rowid:
+        rebuilt = _drop_schema(conn, "index") + rebuilt
+    automerge = _fts_automerge(conn, _BULK_FTS_AUTOMERGE)
+    count, indexed = _upsert_chunks(conn, chunk, reader, progress,
+                                    index_after=None if last_rowid else 0)
+    if not indexed:
+        conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
+    _fts_automerge(conn, automerge)
+    for sql in rebuilt:
+        conn.execute(sql)
+    return count
+
+
+def _upsert_chunks(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]], reader: _ChunkReader,
+                   progress: Callable[[int], None] | None,
+                   index_after: int | None) -> tuple[int, bool]:
+    """Upsert `chunk` and the reader's next ones; return how many rows, and whether the FTS
+    index was kept in step.
+
+    With `index_after` (the table's last rowid before the load), each chunk's new rows are added
+    to the FTS index while the reader reads the next chunk, as long as each row of a chunk was
+    new (the same id twice in a file may rename a product already indexed).
+    """
+    count = 0
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # the table stays in memory
+    try:
+        while chunk:
+            conn.executemany(UPSERT, chunk)
+            count += len(chunk)
+            if progress:
+                progress(count)
+            if index_after is not None:
+                reader.read_ahead()
+                added = conn.execute(
+                    "INSERT INTO products_fts(rowid, name) SELECT rowid, name FROM products "
+                    "WHERE rowid > ?", [index_after]).rowcount
+                index_after = index_after + added if added == len(chunk) else None
+            chunk = reader.next()
+    finally:
+        # the sorts of CREATE INDEX run faster with the default cache (runs of ~2 MiB sorted,
+        # then merged) than in one big in-memory sort
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+    return count, index_after is not None
+
+
+def _fts_automerge(conn: sqlite3.Connection, value: int) -> int:
+    """Set the FTS index's 'automerge' option (inside the transaction); return the old value.
+
+    While loading, 16 (the most) instead of the default 4: up to ~3M rows the index is written
+    as a few segments that are never merged, a quarter less work than with 4, and searches are as
+    fast; a bigger load still merges, so no level reaches 'crisismerge' (16 segments, merged all
+    at once by the next write: a pause at the till).
+    """
+    row = conn.execute("SELECT v FROM products_fts_config WHERE k = 'automerge'").fetchone()
+    conn.execute("INSERT INTO products_fts(products_fts, rank) VALUES ('automerge', ?)", [value])
+    return int(row[0]) if row else _FTS_DEFAULT_AUTOMERGE
+
+
+def _max_rowid(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0)
+
+
+class _ChunkReader:
+    """Lists of up to `size` rows from `rows`, read in the calling thread or, after
+    `read_ahead()`, by a worker thread while the caller runs SQL.
+
+    Parsing the CSV is Python (it holds the GIL); `sqlite3_step` releases it. The next chunk is
+    read ahead only while one long statement runs (the FTS insert of a whole chunk): during
+    `executemany` each row needs the GIL back from the reader (up to the 5 ms switch interval),
+    which made a free-running reader slower than none. An error raised by `rows` (a bad line)
+    is raised by `next()`, after the chunks before it.
+    """
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]], size: int) -> None:
+        self._rows = rows
+        self._size = size
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-import-reader")
+        self._ahead: Future[list[tuple[Any, ...]]] | None = None
+
+    def _take(self) -> list[tuple[Any, ...]]:
+        return list(islice(self._rows, self._size))
+
+    def read_ahead(self) -> None:
+        if self._ahead is None:
+            self._ahead = self._pool.submit(self._take)
+
+    def next(self) -> list[tuple[Any, ...]]:
+        """The next chunk; empty at the end."""
+        ahead, self._ahead = self._ahead, None
+        return ahead.result() if ahead else self._take()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _drop_schema(conn: sqlite3.Connection, kind: str) -> list[str]:
+    """Drop the products table's triggers or (non-automatic) indexes; return their SQL."""
+    found = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = ? "
+                         "AND tbl_name = 'products' AND sql IS NOT NULL ORDER BY name",
+                         [kind]).fetchall()
+    for name, _ in found:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+    return [sql for _, sql in found]
+
+
+_CHUNK = 20_000
+_BULK_CACHE_KIB = -65_536  # 64 MiB of page cache while loading rows, the default after
+_BULK_FTS_AUTOMERGE = 16
+_FTS_DEFAULT_AUTOMERGE = 4  # FTS5's own default, when the table's config holds none
+
+
+def _csv_rows(reader: Iterator[list[str]], header: list[str], path: Path) -> Iterator[tuple[Any, ...]]:
+    convert = _row_converter(header)
+    width = len(header)
+    for line_no, cells in enumerate(reader, start=2):
+        if len(cells) != width:
+            # blank lines (no cells, or only whitespace) are skipped, not errors
+            if not cells or not "".join(cells).strip():
+                continue
+            raise InputError(message=f"{path}, line {line_no}: {len(cells)} fields, expected {width}.")
+        try:
+            yield convert(cells)
+        except (InputError, ValueError, ValidationError) as exc:
+            if not "".join(cells).strip():
+                continue
+            reason = exc.message if isinstance(exc, InputError) else str(exc).splitlines()[0]
+            raise InputError(message=f"{path}, line {line_no}: {reason}") from None
+
+
+_PLAIN_PRICE = re.compile(r"\d+(\.\d+)?")
+# a price whose text is already what `str(Decimal(text))` gives back (no leading zeros, ASCII)
+_CANONICAL_PRICE = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def _row_converter(header: list[str]) -> Callable[[list[str]], tuple[Any, ...]]:
+    """A function turning one CSV record into a products row (columns looked up once)."""
+    index = {name: i for i, name in enumerate(header)}
+    i_id, i_sku, i_barcode, i_name, i_price, i_stock, i_category = (
+        index[c] for c in ("id", "sku", "barcode", "name", "price", "stock", "category"))
+    i_tax, i_options, i_minimum = (index.get(c) for c in ("tax_class", "options", "minimum"))
+    plain_price = _PLAIN_PRICE.fullmatch
+    canonical_price = _CANONICAL_PRICE.fullmatch
+
+    def convert(cells: list[str]) -> tuple[Any, ...]:
+        pid, name = cells[i_id].strip(), cells[i_name].strip()
+        if not pid:
+            raise InputError(message="id is empty")
+        if not name:
+            raise InputError(message="name is empty")
+        price_text = cells[i_price].strip()
+        if canonical_price(price_text):
+            price = price_text  # the common case: no Decimal round trip needed
+        else:
+            # a plain "012.50" is what parse_money returns for it; anything else goes through it
+            value = Decimal(price_text) if plain_price(price_text) else parse_money(price_text)
+            if value < 0:
+                raise InputError(message=f"price {price_text!r} is negative")
+            price = str(value)
+        stock_text = cells[i_stock]
+        stock = int(stock_text) if stock_text and not stock_text.isspace() else None
+        if i_minimum is None:
+            minimum = 1
+        else:
+            minimum_text = cells[i_minimum].strip()
+            minimum = int(minimum_text or 1)
+            if minimum < 1:
+                raise InputError(message="minimum must be at least 1")
+        options_text = cells[i_options].strip() if i_options is not None else ""
+        options = _options_json(options_text) if options_text else ""
+        return (pid, cells[i_sku].strip(), cells[i_barcode].strip(), name, price,
+                cells[i_tax].strip() if i_tax is not None else "", stock, minimum, options,
+                cells[i_category].strip(), 1, 0, 0)
+
+    return convert
+
+
+def _options_json(options_text: str) -> str:
+    try:
+        parsed = json.loads(options_text)
+    except json.JSONDecodeError:
+        raise InputError(message="options is not a JSON list") from None
+    if not isinstance(parsed, list):
+        raise InputError(message="options is not a JSON list")
+    return json.dumps([ProductOption.model_validate(o).model_dump(mode="json") for o in parsed])
