@@ -123,9 +123,9 @@ class Settings(BaseSettings):
     lane: str = Field(default_factory=default_lane)
     cashier: str = ""
     default_profile: str = "local"
-    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    sinks: list[str] = Field(default_factory=list)
-    keys: dict[str, str] = Field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = {}  # pydantic copies mutable defaults
+    sinks: list[str] = []
+    keys: dict[str, str] = {}
     shop: ShopSettings = Field(default_factory=ShopSettings)
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
     source: str = Field(default="", exclude=True)  # the file these came from ("" = defaults)
