@@ -137,7 +137,7 @@ class CartScreen(Screen[None]):
             elif old != cells:
                 for (column, _), new, was in zip(COLUMNS, cells, old, strict=True):
                     if new != was:
-                        table.update_cell(key, column, new)
+                        table.update_cell(key, column, new, update_width=True)
                 if old[2] != cells[2]:
                     touched = key
             self.rows[key] = cells

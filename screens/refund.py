@@ -99,7 +99,7 @@ class RefundScreen(PosScreen):
         else:
             self.chosen.pop(key, None)
         table: DataTable[str] = self.query_one("#refund-lines", DataTable)
-        table.update_cell(key, table.ordered_columns[4].key, str(qty))
+        table.update_cell(key, table.ordered_columns[4].key, str(qty), update_width=True)
 
     def _current_key(self) -> str | None:
         table: DataTable[str] = self.query_one("#refund-lines", DataTable)

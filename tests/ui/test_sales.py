@@ -124,6 +124,19 @@ async def test_fast_scans_keep_their_order_and_quantity_prompt(app: PosApp) -> N
         assert table.row_count == 3
 
 
+async def test_a_line_total_that_grows_is_shown_whole(app: PosApp) -> None:
+    """$9.50 → $19.00 on `+`: the Total column widens instead of showing "$19.0" (seen in tmux)."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pilot.press("plus")
+        await settle(pilot)
+        table = app.cart_screen.query_one("#lines", DataTable)
+        assert table.get_row_at(0)[4] == "$19.00"
+        assert table.columns["total"].get_render_width(table) >= len("$19.00") + 2
+        rendered = "".join(seg.text for seg in table.render_line(1))  # row 0 under the header
+        assert "$19.00" in rendered
+
+
 async def test_orders_screen_shows_the_stores_orders(app: PosApp, session: PosSession) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await cash_sale(pilot, "MUG")
