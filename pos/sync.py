@@ -111,6 +111,8 @@ class SyncEngine:
         self._pending_since = 0.0
         # placements announced `sending` by a batch whose call is not made yet, by entry id
         self._announced: dict[int, OutboxEntry] = {}
+        # ... and their orders, read back in one query after the announcement, by entry id
+        self._announced_orders: dict[int, Order] = {}
         self._entry_s: float | None = None  # recent time per placement (moving average)
         self._reconcilable: dict[str, bool] = {}
         self._outcome: tuple[str, int] | None = None  # (state, attempts) of the last placement
@@ -144,6 +146,7 @@ class SyncEngine:
                     self._write()  # whatever `done` is still pending
                 finally:
                     self._announced.clear()
+                    self._announced_orders.clear()
                     self.lock.release()
         return report
 
@@ -181,7 +184,7 @@ class SyncEngine:
             if (entry.kind == "place" and entry.state == "queued" and entry.target == head.target
                     and entry.id not in self._announced):
                 batch.append(entry)
-        announced: list[int] = []
+        announced: set[int] = set()
         outbox, orders = self.ledger.outbox, self.ledger.orders
 
         def announce(conn: sqlite3.Connection) -> None:
@@ -191,12 +194,17 @@ class SyncEngine:
                 if outbox.set_state(entry.id, "sending", count_attempt=True, only_from="queued",
                                     stamp=stamp, conn=conn):
                     orders.set_status(conn, entry.number, OrderStatus.SENDING, stamp=stamp)
-                    announced.append(entry.id)
+                    announced.add(entry.id)
 
         self._write(announce)  # committed before the first call it announces
+        # the batch's orders as they are now (`sending`), read and validated one after the
+        # other rather than each after the previous call's network wait
+        read = orders.get_many([e.number for e in batch if e.id in announced])
         for entry in batch:
             if entry.id in announced:
                 self._announced[entry.id] = entry
+                if entry.number in read:
+                    self._announced_orders[entry.id] = read[entry.number]
 
     def _withdraw(self, target: str | None = None) -> None:
         """Put announced placements whose call was not made (to `target`, or all) back to
@@ -221,6 +229,7 @@ class SyncEngine:
                         len(withdrawn), exc.one_line())
         for entry in withdrawn:
             self._announced.pop(entry.id, None)
+            self._announced_orders.pop(entry.id, None)
 
     # --- one entry ---------------------------------------------------------------------------
 
@@ -266,7 +275,9 @@ class SyncEngine:
         self._pending_done.clear()
 
     def _attempt(self, entry: OutboxEntry, report: SyncReport) -> None:
-        order = self.ledger.orders.get(entry.number)
+        order = self._announced_orders.pop(entry.id, None)
+        if order is None:
+            order = self.ledger.orders.get(entry.number)
         try:
             backend = self.backend_for(entry.target)
         except PosError as exc:

@@ -10,6 +10,7 @@ one `synchronous=FULL` transaction.
 from __future__ import annotations
 
 import builtins
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -176,6 +177,13 @@ class OrderStore:
             raise NotFoundError(message=f"There is no order {number}.",
                                 hint="`pos orders list` shows the numbers.")
         return Order.model_validate_json(row[0])
+
+    def get_many(self, numbers: Sequence[str]) -> dict[str, Order]:
+        """The orders with these numbers (those that exist), read in one query."""
+        rows = self.db.execute(
+            "SELECT number, data FROM orders WHERE number IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(numbers))])
+        return {number: Order.model_validate_json(data) for number, data in rows}
 
     def exists(self, number: str) -> bool:
         return self.db.execute("SELECT 1 FROM orders WHERE number = ?", [number]).fetchone() is not None

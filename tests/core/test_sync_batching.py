@@ -31,12 +31,14 @@ class WatchingBackend(LocalBackend):
         self.down = False
         self.down_at: int | None = None  # fail transiently from this call on
         self.calls: list[str] = []
+        self.sent: list[Order] = []
         self.seen: list[dict[str, str]] = []
 
     def place_order(self, order: Order) -> PlacedOrder:
         if self.down or (self.down_at is not None and len(self.calls) >= self.down_at):
             raise TransientError(message="connection refused")
         self.calls.append(order.number)
+        self.sent.append(order)
         with sqlite3.connect(self.db_path) as other:
             self.seen.append(dict(other.execute(
                 "SELECT o.number, o.state || '/' || d.status FROM outbox o "
@@ -60,6 +62,20 @@ def queued_sales(data_dir: Path, count: int) -> tuple[PosSession, WatchingBacken
         numbers.append(co.place().number)
     backend.down = False
     return session, backend, numbers
+
+
+def test_a_batch_sends_its_orders_as_stored_once_announced(data_dir: Path) -> None:
+    """The orders of a batch are read in one query after its announcement: each call gets
+    the stored order, `sending` with no error, as a read just before the call would."""
+    session, backend, numbers = queued_sales(data_dir, 5)
+    before = {n: session.ledger.orders.get(n) for n in numbers}
+    assert session.ledger.orders.get_many([*numbers, "L9-999999"]) == before  # missing: left out
+    session.sync.flush(now=float("inf"))
+    assert [o.number for o in backend.sent] == numbers
+    for order in backend.sent:
+        assert order == before[order.number].model_copy(
+            update={"status": OrderStatus.SENDING, "last_error": ""})
+    session.close()
 
 
 def test_flush_commits_sending_before_each_call_and_done_by_the_next_batch(
