@@ -238,3 +238,33 @@ def test_no_batches_for_a_backend_that_cannot_find_unsent_sales(data_dir: Path) 
         assert all(seen[n] == "done/placed" for n in numbers[:max(0, i - 1)])
     assert {session.ledger.orders.get(n).status for n in numbers} == {OrderStatus.PLACED}
     session.close()
+
+
+def test_set_statuses_patches_columns_and_stored_order_alike(data_dir: Path) -> None:
+    """`OrderStore.set_statuses`: several orders in one transaction, the remote id kept when
+    not given, events added; columns and the stored JSON agree (as `set_status` for each)."""
+    from pos.store.db import transaction
+    from pos.store.orders import StatusChange
+
+    session, _, numbers = queued_sales(data_dir, 3)
+    ledger = session.ledger
+    first, second, third = numbers
+    with transaction(ledger.db, ledger.path) as conn:
+        ledger.orders.set_statuses(conn, [
+            StatusChange(first, OrderStatus.PLACED, remote_id="R1", event="placed", detail="d1"),
+            StatusChange(second, OrderStatus.SENDING),
+            StatusChange(third, OrderStatus.PLACED, remote_id="R3", event="reconciled"),
+        ], stamp="2026-01-01T00:00:00+00:00")
+        ledger.orders.set_statuses(conn, [StatusChange(first, OrderStatus.UNKNOWN, "lost")])
+    expected = {first: ("unknown", "R1", "lost"), second: ("sending", None, ""),
+                third: ("placed", "R3", "")}
+    for number, (status, remote_id, error) in expected.items():
+        row = ledger.db.execute("SELECT status, remote_id, last_error FROM orders "
+                                "WHERE number = ?", [number]).fetchone()
+        order = ledger.orders.get(number)
+        assert tuple(row) == (status, remote_id, error)
+        assert (order.status.value, order.remote_id, order.last_error) == (status, remote_id, error)
+    assert ledger.orders.events(first)[-1] == ("2026-01-01T00:00:00+00:00", "placed", "d1")
+    assert ledger.orders.events(third)[-1][1:] == ("reconciled", "")
+    assert ledger.orders.events(second)[-1][1] != "placed"
+    session.close()
