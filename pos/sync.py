@@ -24,17 +24,21 @@ of their calls, and the calls are then made one by one. Each call is still prece
 committed `sending` mark; a crash leaves every announced entry `sending`, and each is reconciled
 (looked up on the store) before any retry — a sale whose call was never made is simply not found
 there and is sent then. A batch covers about `BATCH_SECONDS` of calls (measured as they go; the
-first is alone) and at most `BATCH_MAX` entries. When the target fails transiently (the circuit
-opens for the pass) or the flush stops, the entries announced but not called are put back to
-`queued` (their attempt uncounted): no call was made for them.
+first is alone) and at most `BATCH_MAX` entries. The batch's orders are read back in one query
+right after the announcement is committed (as stored then: `sending`) and handed to their calls
+in turn. When the target fails transiently (the circuit opens for the pass) or the flush stops,
+the entries announced but not called are put back to `queued` (their attempt uncounted): no
+call was made for them.
 
 The `done` of a placement (entry `done`, order `placed`) is not committed on its own either: it
 rides in the next transaction (the next batch's announcement, a mirror's, or the one closing the
 flush), at most `DONE_WAIT_S` later. A crash in between leaves the entry `sending`, which is
-reconciled exactly as after a crash just before `done` (this needs only `find_order`). Backends
-that cannot reconcile get neither: each of their placements is announced alone and its `done`
-committed at once; those whose lookup needs what `place_order` recorded get no batches. So a
-crash never leaves more than one sale that a person has to check on the store.
+reconciled exactly as after a crash just before `done` (this needs only `find_order`). The
+`done`s waiting are written together (one statement each for the entries, the orders and their
+events). Backends that cannot reconcile get neither: each of their placements is announced
+alone and its `done` committed at once; those whose lookup needs what `place_order` recorded
+get no batches. So a crash never leaves more than one sale that a person has to check on the
+store.
 """
 
 from __future__ import annotations
@@ -211,14 +215,15 @@ class SyncEngine:
             orders.set_statuses(conn, sending, stamp=stamp)
 
         self._write(announce)  # committed before the first call it announces
+        for entry in batch:
+            if entry.id in announced:
+                self._announced[entry.id] = entry
         # the batch's orders as they are now (`sending`), read and validated one after the
         # other rather than each after the previous call's network wait
         read = orders.get_many([e.number for e in batch if e.id in announced])
         for entry in batch:
-            if entry.id in announced:
-                self._announced[entry.id] = entry
-                if entry.number in read:
-                    self._announced_orders[entry.id] = read[entry.number]
+            if entry.id in announced and entry.number in read:
+                self._announced_orders[entry.id] = read[entry.number]
 
     def _withdraw(self, target: str | None = None) -> None:
         """Put announced placements whose call was not made (to `target`, or all) back to

@@ -268,3 +268,26 @@ def test_set_statuses_patches_columns_and_stored_order_alike(data_dir: Path) -> 
     assert ledger.orders.events(third)[-1][1:] == ("reconciled", "")
     assert ledger.orders.events(second)[-1][1] != "placed"
     session.close()
+
+
+def test_a_batch_whose_orders_cannot_be_read_goes_back_to_queued(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a batch's orders fails after its announcement was committed: no call is made,
+    and the flush puts every announced entry back to `queued`, its attempt uncounted."""
+    from pos.errors import StorageError
+    from pos.store.orders import OrderStore
+
+    session, backend, numbers = queued_sales(data_dir, 3)
+    session.sync._entry_s = 0.001  # batches from the first placement on
+
+    def unreadable(self: OrderStore, numbers: object) -> dict[str, Order]:
+        raise StorageError(message="disk I/O error")
+
+    monkeypatch.setattr(OrderStore, "get_many", unreadable)
+    with pytest.raises(StorageError):
+        session.sync.flush(now=float("inf"))
+    assert backend.calls == []
+    entries = [e for n in numbers for e in session.ledger.outbox.for_order(n)]
+    assert [(e.state, e.attempts) for e in entries] == [("queued", 1)] * 3
+    assert {session.ledger.orders.get(n).status for n in numbers} == {OrderStatus.QUEUED}
+    session.close()
