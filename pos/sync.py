@@ -24,17 +24,21 @@ of their calls, and the calls are then made one by one. Each call is still prece
 committed `sending` mark; a crash leaves every announced entry `sending`, and each is reconciled
 (looked up on the store) before any retry — a sale whose call was never made is simply not found
 there and is sent then. A batch covers about `BATCH_SECONDS` of calls (measured as they go; the
-first is alone) and at most `BATCH_MAX` entries. When the target fails transiently (the circuit
-opens for the pass) or the flush stops, the entries announced but not called are put back to
-`queued` (their attempt uncounted): no call was made for them.
+first is alone) and at most `BATCH_MAX` entries. The batch's orders are read back in one query
+right after the announcement is committed (as stored then: `sending`) and handed to their calls
+in turn. When the target fails transiently (the circuit opens for the pass) or the flush stops,
+the entries announced but not called are put back to `queued` (their attempt uncounted): no
+call was made for them.
 
 The `done` of a placement (entry `done`, order `placed`) is not committed on its own either: it
 rides in the next transaction (the next batch's announcement, a mirror's, or the one closing the
 flush), at most `DONE_WAIT_S` later. A crash in between leaves the entry `sending`, which is
-reconciled exactly as after a crash just before `done` (this needs only `find_order`). Backends
-that cannot reconcile get neither: each of their placements is announced alone and its `done`
-committed at once; those whose lookup needs what `place_order` recorded get no batches. So a
-crash never leaves more than one sale that a person has to check on the store.
+reconciled exactly as after a crash just before `done` (this needs only `find_order`). The
+`done`s waiting are written together (one statement each for the entries, the orders and their
+events). Backends that cannot reconcile get neither: each of their placements is announced
+alone and its `done` committed at once; those whose lookup needs what `place_order` recorded
+get no batches. So a crash never leaves more than one sale that a person has to check on the
+store.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from pos.backends.base import Backend, UnsupportedError
 from pos.errors import OutcomeUnknown, PosError, TransientError
@@ -53,7 +58,7 @@ from pos.models import Order, OrderStatus
 from pos.store import Ledger, OutboxEntry
 from pos.store.db import transaction
 from pos.store.locks import sync_lock
-from pos.store.orders import now_iso
+from pos.store.orders import StatusChange, now_iso
 
 MAX_BACKOFF_S = 300.0
 BATCH_MAX = 64  # placements announced `sending` in one transaction, at most
@@ -83,6 +88,17 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     return max(policy(state), retry_after or 0.0)
 
 
+class _Done(NamedTuple):
+    """A placement done (`SyncEngine._mark_done`): its entry, sale, target, the store's id and
+    the event for the sale's history (`placed`, `reconciled`, `resolved`)."""
+
+    entry_id: int
+    number: str
+    target: str
+    remote_id: str
+    event: str
+
+
 @dataclass
 class SyncReport:
     placed: list[str] = field(default_factory=list)
@@ -106,11 +122,13 @@ class SyncEngine:
         self._busy = threading.RLock()
         # writes whose commit may wait for the next transaction (see the module docstring)
         self._deferring: int | None = None  # the thread running `flush` (only it defers)
-        self._pending: list[Callable[[sqlite3.Connection], None]] = []
-        self._pending_done: set[int] = set()
+        self._pending: list[_Done] = []  # placements done, not committed yet
+        self._pending_done: set[int] = set()  # ... their entry ids
         self._pending_since = 0.0
         # placements announced `sending` by a batch whose call is not made yet, by entry id
         self._announced: dict[int, OutboxEntry] = {}
+        # ... and their orders, read back in one query after the announcement, by entry id
+        self._announced_orders: dict[int, Order] = {}
         self._entry_s: float | None = None  # recent time per placement (moving average)
         self._reconcilable: dict[str, bool] = {}
         self._outcome: tuple[str, int] | None = None  # (state, attempts) of the last placement
@@ -144,6 +162,7 @@ class SyncEngine:
                     self._write()  # whatever `done` is still pending
                 finally:
                     self._announced.clear()
+                    self._announced_orders.clear()
                     self.lock.release()
         return report
 
@@ -181,22 +200,30 @@ class SyncEngine:
             if (entry.kind == "place" and entry.state == "queued" and entry.target == head.target
                     and entry.id not in self._announced):
                 batch.append(entry)
-        announced: list[int] = []
+        announced: set[int] = set()
         outbox, orders = self.ledger.outbox, self.ledger.orders
 
         def announce(conn: sqlite3.Connection) -> None:
             stamp = now_iso()
+            sending: list[StatusChange] = []
             for entry in batch:
                 # only entries still queued (a cashier may have cancelled one meanwhile)
                 if outbox.set_state(entry.id, "sending", count_attempt=True, only_from="queued",
                                     stamp=stamp, conn=conn):
-                    orders.set_status(conn, entry.number, OrderStatus.SENDING, stamp=stamp)
-                    announced.append(entry.id)
+                    sending.append(StatusChange(entry.number, OrderStatus.SENDING))
+                    announced.add(entry.id)
+            orders.set_statuses(conn, sending, stamp=stamp)
 
         self._write(announce)  # committed before the first call it announces
         for entry in batch:
             if entry.id in announced:
                 self._announced[entry.id] = entry
+        # the batch's orders as they are now (`sending`), read and validated one after the
+        # other rather than each after the previous call's network wait
+        read = orders.get_many([e.number for e in batch if e.id in announced])
+        for entry in batch:
+            if entry.id in announced and entry.number in read:
+                self._announced_orders[entry.id] = read[entry.number]
 
     def _withdraw(self, target: str | None = None) -> None:
         """Put announced placements whose call was not made (to `target`, or all) back to
@@ -221,6 +248,7 @@ class SyncEngine:
                         len(withdrawn), exc.one_line())
         for entry in withdrawn:
             self._announced.pop(entry.id, None)
+            self._announced_orders.pop(entry.id, None)
 
     # --- one entry ---------------------------------------------------------------------------
 
@@ -253,20 +281,30 @@ class SyncEngine:
         return after.state if after else "?"
 
     def _write(self, change: Callable[[sqlite3.Connection], None] | None = None) -> None:
-        """Commit the pending writes (and `change`) in one transaction."""
+        """Commit the pending `done`s (and `change`) in one transaction."""
         if not self._pending and change is None:
             return
         ledger = self.ledger
         with transaction(ledger.db, ledger.path) as conn:
-            for pending in self._pending:
-                pending(conn)
+            if self._pending:
+                self._mark_done(conn, self._pending)
             if change is not None:
                 change(conn)
         self._pending.clear()
         self._pending_done.clear()
 
+    def _mark_done(self, conn: sqlite3.Connection, done: list[_Done]) -> None:
+        """Placements done: entry `done`, order `placed` with its remote id (and the event)."""
+        stamp = now_iso()
+        self.ledger.outbox.set_done(conn, [(d.entry_id, d.remote_id) for d in done], stamp=stamp)
+        self.ledger.orders.set_statuses(conn, [
+            StatusChange(d.number, OrderStatus.PLACED, remote_id=d.remote_id, event=d.event,
+                         detail=f"{d.target} #{d.remote_id}") for d in done], stamp=stamp)
+
     def _attempt(self, entry: OutboxEntry, report: SyncReport) -> None:
-        order = self.ledger.orders.get(entry.number)
+        order = self._announced_orders.pop(entry.id, None)
+        if order is None:
+            order = self.ledger.orders.get(entry.number)
         try:
             backend = self.backend_for(entry.target)
         except PosError as exc:
@@ -368,23 +406,14 @@ class SyncEngine:
     def _placed(self, entry: OutboxEntry, order: Order, remote_id: str, report: SyncReport,
                 event: str) -> None:
         crash_point("before_done")
-        ledger = self.ledger
-
-        def mark_done(conn: sqlite3.Connection) -> None:
-            stamp = now_iso()
-            ledger.outbox.set_state(entry.id, "done", remote_id=remote_id, error="", stamp=stamp,
-                                    conn=conn)
-            ledger.orders.set_status(conn, order.number, OrderStatus.PLACED, remote_id=remote_id,
-                                     event=event, detail=f"{entry.target} #{remote_id}",
-                                     stamp=stamp)
-
+        done = _Done(entry.id, order.number, entry.target, remote_id, event)
         if self._deferring == threading.get_ident() and self._can_reconcile(entry.target):
             if not self._pending:
                 self._pending_since = time.monotonic()
-            self._pending.append(mark_done)  # committed with the next transaction
+            self._pending.append(done)  # committed with the next transaction
             self._pending_done.add(entry.id)
         else:
-            self._write(mark_done)
+            self._write(lambda conn: self._mark_done(conn, [done]))
         report.placed.append(order.number)
 
     def _can_reconcile(self, target: str) -> bool:

@@ -10,10 +10,13 @@ one `synchronous=FULL` transaction.
 from __future__ import annotations
 
 import builtins
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
+from typing import NamedTuple
 
 from pos.errors import NotFoundError, RuleError
 from pos.models import Order, OrderStatus
@@ -22,6 +25,28 @@ from pos.store.db import Database, transaction
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class StatusChange(NamedTuple):
+    """A new status for a sale (`OrderStore.set_statuses`); `remote_id=None` keeps the stored
+    one; `event` (with `detail`) adds a line to the sale's history."""
+
+    number: str
+    status: OrderStatus
+    last_error: str = ""
+    remote_id: str | None = None
+    event: str = ""
+    detail: str = ""
+
+
+_SET_STATUS = (
+    "UPDATE orders SET status = ?1, last_error = ?2, updated_at = ?3, "
+    "data = json_set(data, '$.status', ?1, '$.last_error', ?2) WHERE number = ?4")
+_SET_STATUS_AND_REMOTE_ID = (
+    "UPDATE orders SET status = ?1, last_error = ?2, updated_at = ?3, remote_id = ?4, "
+    "data = json_set(data, '$.status', ?1, '$.last_error', ?2, '$.remote_id', ?4) "
+    "WHERE number = ?5")
+_INSERT_EVENT = "INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)"
 
 
 class OrderStore:
@@ -135,38 +160,42 @@ class OrderStore:
              conn: sqlite3.Connection | None = None, stamp: str | None = None) -> None:
         """Add an event to a sale's history: in `conn`'s transaction, or in its own."""
         row = [number, stamp or now_iso(), kind, detail]
-        sql = "INSERT INTO events (number, at, kind, detail) VALUES (?, ?, ?, ?)"
         if conn is not None:
-            conn.execute(sql, row)
+            conn.execute(_INSERT_EVENT, row)
             return
         with transaction(self.db, self.path) as c:
-            c.execute(sql, row)
+            c.execute(_INSERT_EVENT, row)
 
     def set_status(self, conn: sqlite3.Connection, number: str, status: OrderStatus, *,
                    last_error: str = "", remote_id: str | None = None, event: str = "",
                    detail: str = "", stamp: str | None = None) -> None:
         """Change only an order's status, error (and remote id when given), in `conn`'s
-        transaction: the sync engine's state changes.
+        transaction: the sync engine's state changes (`set_statuses`, for one order)."""
+        self.set_statuses(conn, [StatusChange(number, status, last_error, remote_id, event,
+                                              detail)], stamp=stamp)
 
-        Same result as `update` with a copy of the order carrying these fields, without reading
-        and re-serialising the whole order: SQLite patches the stored JSON (`json_set`), so the
+    def set_statuses(self, conn: sqlite3.Connection, changes: Sequence[StatusChange], *,
+                     stamp: str | None = None) -> None:
+        """Change only some orders' status, error (and remote id when given), in `conn`'s
+        transaction, with one statement per kind of change for them all (`executemany`).
+
+        Same result as `update` with a copy of each order carrying these fields, without reading
+        and re-serialising whole orders: SQLite patches the stored JSON (`json_set`), so the
         `data` column and the columns stay in step. `remote_id=None` keeps the one stored.
-        `stamp`: the time to record (one per transaction), now by default.
+        `stamp`: the time to record (one per transaction), now by default. The changes are
+        made in the order given; then their events (`event`, `detail`) are added.
         """
         stamp = stamp or now_iso()
-        if remote_id is None:
-            conn.execute(
-                "UPDATE orders SET status = ?1, last_error = ?2, updated_at = ?3, "
-                "data = json_set(data, '$.status', ?1, '$.last_error', ?2) WHERE number = ?4",
-                [status.value, last_error, stamp, number])
-        else:
-            conn.execute(
-                "UPDATE orders SET status = ?1, last_error = ?2, updated_at = ?3, remote_id = ?4, "
-                "data = json_set(data, '$.status', ?1, '$.last_error', ?2, '$.remote_id', ?4) "
-                "WHERE number = ?5",
-                [status.value, last_error, stamp, remote_id, number])
-        if event:
-            self.note(number, event, detail, conn=conn, stamp=stamp)
+        for keeps_remote_id, run in groupby(changes, key=lambda c: c.remote_id is None):
+            if keeps_remote_id:
+                conn.executemany(_SET_STATUS, [(c.status.value, c.last_error, stamp, c.number)
+                                                for c in run])
+            else:
+                conn.executemany(_SET_STATUS_AND_REMOTE_ID, [
+                    (c.status.value, c.last_error, stamp, c.remote_id, c.number) for c in run])
+        events = [(c.number, stamp, c.event, c.detail) for c in changes if c.event]
+        if events:
+            conn.executemany(_INSERT_EVENT, events)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -176,6 +205,13 @@ class OrderStore:
             raise NotFoundError(message=f"There is no order {number}.",
                                 hint="`pos orders list` shows the numbers.")
         return Order.model_validate_json(row[0])
+
+    def get_many(self, numbers: Sequence[str]) -> dict[str, Order]:
+        """The orders with these numbers (those that exist), read in one query."""
+        rows = self.db.execute(
+            "SELECT number, data FROM orders WHERE number IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(numbers))])
+        return {number: Order.model_validate_json(data) for number, data in rows}
 
     def exists(self, number: str) -> bool:
         return self.db.execute("SELECT 1 FROM orders WHERE number = ?", [number]).fetchone() is not None
@@ -208,4 +244,4 @@ class OrderStore:
             "SELECT at, kind, detail FROM events WHERE number = ? ORDER BY id", [number])]
 
 
-__all__ = ["OrderStatus", "OrderStore", "now_iso"]
+__all__ = ["OrderStatus", "OrderStore", "StatusChange", "now_iso"]

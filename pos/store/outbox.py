@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,15 @@ class Outbox:
             return conn.execute(sql, params).rowcount > 0
         with transaction(self.db, self.path) as c:
             return c.execute(sql, params).rowcount > 0
+
+    def set_done(self, conn: sqlite3.Connection, done: Sequence[tuple[int, str]], *,
+                 stamp: str) -> None:
+        """Entries `done` with their remote ids — (entry id, remote id) pairs — in `conn`'s
+        transaction, in one statement (`executemany`): what `set_state(id, "done",
+        remote_id=..., error="")` does for each."""
+        conn.executemany(
+            "UPDATE outbox SET state = 'done', updated_at = ?, last_error = '', remote_id = ? "
+            "WHERE id = ?", [(stamp, remote_id, entry_id) for entry_id, remote_id in done])
 
     def retry(self, entry_id: int) -> None:
         """Cashier asked to try again now (from failed/unknown)."""

@@ -31,12 +31,14 @@ class WatchingBackend(LocalBackend):
         self.down = False
         self.down_at: int | None = None  # fail transiently from this call on
         self.calls: list[str] = []
+        self.sent: list[Order] = []
         self.seen: list[dict[str, str]] = []
 
     def place_order(self, order: Order) -> PlacedOrder:
         if self.down or (self.down_at is not None and len(self.calls) >= self.down_at):
             raise TransientError(message="connection refused")
         self.calls.append(order.number)
+        self.sent.append(order)
         with sqlite3.connect(self.db_path) as other:
             self.seen.append(dict(other.execute(
                 "SELECT o.number, o.state || '/' || d.status FROM outbox o "
@@ -60,6 +62,20 @@ def queued_sales(data_dir: Path, count: int) -> tuple[PosSession, WatchingBacken
         numbers.append(co.place().number)
     backend.down = False
     return session, backend, numbers
+
+
+def test_a_batch_sends_its_orders_as_stored_once_announced(data_dir: Path) -> None:
+    """The orders of a batch are read in one query after its announcement: each call gets
+    the stored order, `sending` with no error, as a read just before the call would."""
+    session, backend, numbers = queued_sales(data_dir, 5)
+    before = {n: session.ledger.orders.get(n) for n in numbers}
+    assert session.ledger.orders.get_many([*numbers, "L9-999999"]) == before  # missing: left out
+    session.sync.flush(now=float("inf"))
+    assert [o.number for o in backend.sent] == numbers
+    for order in backend.sent:
+        assert order == before[order.number].model_copy(
+            update={"status": OrderStatus.SENDING, "last_error": ""})
+    session.close()
 
 
 def test_flush_commits_sending_before_each_call_and_done_by_the_next_batch(
@@ -221,4 +237,57 @@ def test_no_batches_for_a_backend_that_cannot_find_unsent_sales(data_dir: Path) 
         assert all(seen[n] == "queued/queued" for n in numbers[i + 1:])  # announced one by one
         assert all(seen[n] == "done/placed" for n in numbers[:max(0, i - 1)])
     assert {session.ledger.orders.get(n).status for n in numbers} == {OrderStatus.PLACED}
+    session.close()
+
+
+def test_set_statuses_patches_columns_and_stored_order_alike(data_dir: Path) -> None:
+    """`OrderStore.set_statuses`: several orders in one transaction, the remote id kept when
+    not given, events added; columns and the stored JSON agree (as `set_status` for each)."""
+    from pos.store.db import transaction
+    from pos.store.orders import StatusChange
+
+    session, _, numbers = queued_sales(data_dir, 3)
+    ledger = session.ledger
+    first, second, third = numbers
+    with transaction(ledger.db, ledger.path) as conn:
+        ledger.orders.set_statuses(conn, [
+            StatusChange(first, OrderStatus.PLACED, remote_id="R1", event="placed", detail="d1"),
+            StatusChange(second, OrderStatus.SENDING),
+            StatusChange(third, OrderStatus.PLACED, remote_id="R3", event="reconciled"),
+        ], stamp="2026-01-01T00:00:00+00:00")
+        ledger.orders.set_statuses(conn, [StatusChange(first, OrderStatus.UNKNOWN, "lost")])
+    expected = {first: ("unknown", "R1", "lost"), second: ("sending", None, ""),
+                third: ("placed", "R3", "")}
+    for number, (status, remote_id, error) in expected.items():
+        row = ledger.db.execute("SELECT status, remote_id, last_error FROM orders "
+                                "WHERE number = ?", [number]).fetchone()
+        order = ledger.orders.get(number)
+        assert tuple(row) == (status, remote_id, error)
+        assert (order.status.value, order.remote_id, order.last_error) == (status, remote_id, error)
+    assert ledger.orders.events(first)[-1] == ("2026-01-01T00:00:00+00:00", "placed", "d1")
+    assert ledger.orders.events(third)[-1][1:] == ("reconciled", "")
+    assert ledger.orders.events(second)[-1][1] != "placed"
+    session.close()
+
+
+def test_a_batch_whose_orders_cannot_be_read_goes_back_to_queued(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a batch's orders fails after its announcement was committed: no call is made,
+    and the flush puts every announced entry back to `queued`, its attempt uncounted."""
+    from pos.errors import StorageError
+    from pos.store.orders import OrderStore
+
+    session, backend, numbers = queued_sales(data_dir, 3)
+    session.sync._entry_s = 0.001  # batches from the first placement on
+
+    def unreadable(self: OrderStore, numbers: object) -> dict[str, Order]:
+        raise StorageError(message="disk I/O error")
+
+    monkeypatch.setattr(OrderStore, "get_many", unreadable)
+    with pytest.raises(StorageError):
+        session.sync.flush(now=float("inf"))
+    assert backend.calls == []
+    entries = [e for n in numbers for e in session.ledger.outbox.for_order(n)]
+    assert [(e.state, e.attempts) for e in entries] == [("queued", 1)] * 3
+    assert {session.ledger.orders.get(n).status for n in numbers} == {OrderStatus.QUEUED}
     session.close()
