@@ -27,7 +27,6 @@ from typing import Any
 import httpx
 
 from pos.backends.base import BackendSettings
-from pos.backends.onewrite import one_write_per_request
 from pos.errors import AuthError, ConfigError, OutcomeUnknown, PermanentError, TransientError
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -110,8 +109,6 @@ class HttpClient:
             base_url=base_url, timeout=timeout or DEFAULT_TIMEOUT, verify=verify,
             transport=transport, follow_redirects=False,
             headers={"User-Agent": USER_AGENT, **(headers or {})})
-        if transport is None:  # requests to the store go out in one write each (see onewrite)
-            one_write_per_request(self.client)
         self._urls: dict[str, httpx.URL] = {}  # merged with base_url, by path
         self._urls_base = self.client.base_url
 
