@@ -58,6 +58,9 @@ class OutboxActions:
         if entry.state == "unknown":
             raise _state_error(entry, "may have reached the store: resolve it first "
                                       "(pos outbox resolve)")
+        if entry.state == "sending":  # a call under way, or pos stopped during one
+            raise _state_error(entry, "is being sent, or was when pos stopped, so it may have "
+                                      "reached the store: retry it to have it checked first")
         self.ledger.outbox.set_state(entry_id, "canceled", error=f"canceled: {reason}")
         order = self.ledger.orders.get(entry.number)
         if entry.kind == "place":

@@ -77,6 +77,22 @@ def test_unknown_without_reconcile_waits_for_a_person(
     assert resolved.status is OrderStatus.PLACED and resolved.remote_id == "1"
 
 
+def test_an_entry_left_sending_is_not_cancelled_blindly(
+        flaky: tuple[PosSession, FlakyBackend]) -> None:
+    """`sending` (a call under way, or pos stopped during one) may have reached the store."""
+    session, backend = flaky
+    backend.plan = ["down"]
+    order = sell(session)
+    entry = session.ledger.outbox.for_order(order.number)[0]
+    session.ledger.outbox.set_state(entry.id, "sending")  # as a crash mid-call leaves it
+    actions = OutboxActions(session.sync)
+    with pytest.raises(Exception, match="may have reached the store"):
+        actions.cancel(entry.id, "customer left")
+    assert session.ledger.outbox.get(entry.id).state == "sending"
+    assert actions.retry(entry.id).status is OrderStatus.PLACED  # reconciled, then sent once
+    assert store_orders(backend) == [order.number]
+
+
 def test_refused_sale_fails_visibly_and_can_be_cancelled(
         flaky: tuple[PosSession, FlakyBackend]) -> None:
     session, backend = flaky
