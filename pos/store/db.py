@@ -99,9 +99,13 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
     """Run the missing steps, each in its own write transaction.
 
     The version is re-read *inside* the transaction, so several processes opening a new data dir
-    at once run each step exactly once.
+    at once run each step exactly once. An up-to-date file is not locked at all: a till can open
+    the catalog while an import or refresh holds its write lock (in WAL mode it reads the old
+    catalog until that COMMIT).
     """
     while True:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations):
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]

@@ -245,3 +245,26 @@ def test_opening_the_catalog_during_a_first_import_waits_for_it(
     catalog.db.execute("ROLLBACK")
     catalog.close()
     assert Catalog(db).count() == 25_000
+
+
+def test_a_till_opens_the_catalog_during_a_refresh(tmp_path: Path) -> None:
+    """A refresh runs in the WAL: a till started meanwhile opens at once and reads the old
+    catalog (opening an up-to-date file takes no write lock)."""
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 25_000)
+    db = tmp_path / "c.db"
+    catalog = Catalog(db)
+    catalog.import_csv(path)
+    seen: list[int] = []
+
+    def start_till(count: int) -> None:
+        started = time.monotonic()
+        till = Catalog(db)
+        seen.append(till.count())
+        till.close()
+        assert time.monotonic() - started < 2
+
+    catalog.db.execute("DELETE FROM products WHERE rowid <= 100")
+    assert catalog.import_csv(path, progress=start_till) == 25_000
+    assert seen == [24_900, 24_900]
+    catalog.close()
