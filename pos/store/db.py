@@ -82,17 +82,24 @@ def set_wal(conn: sqlite3.Connection) -> None:
     A catalog being imported with a rollback journal (see `pos.store.catalog_import`) cannot be
     switched while the import holds its write lock; SQLite says so at once, without waiting for
     the busy timeout, so this waits here as long as the busy timeout would, then lets the error
-    ("database is locked") through.
+    ("database is locked") through. (A try may also wait in SQLite's busy handler, once the
+    import holds its exclusive lock: the handler gets only what is left of the timeout.)
     """
     deadline = time.monotonic() + _BUSY_TIMEOUT_S
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if not ("locked" in str(exc) or "busy" in str(exc)) or time.monotonic() >= deadline:
-                raise
-            time.sleep(0.05)
+    busy_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    try:
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                left = deadline - time.monotonic()
+                if not ("locked" in str(exc) or "busy" in str(exc)) or left <= 0:
+                    raise
+                time.sleep(min(0.05, left))
+                conn.execute(f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
 
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
