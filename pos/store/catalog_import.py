@@ -12,6 +12,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
@@ -23,7 +24,7 @@ from pos.errors import InputError
 from pos.models import ProductOption
 from pos.money import parse_money
 from pos.store.catalog import UPSERT
-from pos.store.db import Database, transaction
+from pos.store.db import Database, set_wal, transaction
 
 REQUIRED_CSV = ("id", "sku", "barcode", "name", "price", "stock", "category")
 OPTIONAL_CSV = ("tax_class", "options", "minimum")
@@ -60,13 +61,45 @@ def import_csv(db: Database, db_path: Path, path: Path,
 
 def _bulk_upsert(db: Database, db_path: Path, rows: Iterator[tuple[Any, ...]],
                  progress: Callable[[int], None] | None) -> int:
-    """Upsert rows in one transaction (all or nothing); see `_load`."""
+    """Upsert rows in one transaction (all or nothing); see `_load`.
+
+    Into an empty catalog that no other connection has open, the transaction runs with a
+    rollback journal instead of the WAL (see `_rollback_journal`).
+    """
     reader = _ChunkReader(rows, _CHUNK)
+    journal = not _max_rowid(db.conn) and _rollback_journal(db.conn)
     try:
         with transaction(db, db_path) as conn:
             return _load(conn, reader, progress)
     finally:
         reader.close()  # waits for a chunk being read if the load ended early
+        if journal:
+            # still locked after the busy timeout: the next `connect` switches the file back
+            with suppress(sqlite3.OperationalError):
+                set_wal(db.conn)
+
+
+def _rollback_journal(conn: sqlite3.Connection) -> bool:
+    """Switch the connection from WAL to a rollback journal, if no other connection has the
+    file open (SQLite refuses at once otherwise, and the load stays in the WAL); return whether
+    it did.
+
+    A first import writes every page of a catalog that held nothing. With the WAL, COMMIT reads
+    the whole log back to rewrite the checksums of pages spilled and changed again, and the
+    checkpoint copies it all into the file a second time. With a journal (`TRUNCATE`: the commit
+    is the journal cut to nothing and synced, with `synchronous=FULL`), only the few pages the
+    empty catalog had are saved in the journal, and each page goes into the file once. A crash
+    leaves the journal behind, and the next connection rolls the file back to the empty catalog.
+
+    While the load runs, another process cannot open the catalog: `connect` cannot switch it
+    back to WAL while this connection holds the write lock, and waits for it like for any write
+    lock (busy timeout, then "busy"). A connection opened before the load (a till) keeps the
+    load in the WAL, where it reads the old catalog until COMMIT.
+    """
+    try:
+        return str(conn.execute("PRAGMA journal_mode=TRUNCATE").fetchone()[0]) == "truncate"
+    except sqlite3.OperationalError:  # "database is locked": another connection has it open
+        return False
 
 
 def _load(conn: sqlite3.Connection, reader: _ChunkReader,

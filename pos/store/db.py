@@ -11,6 +11,7 @@ Schemas are lists of migration steps; `PRAGMA user_version` records how many hav
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from pos.errors import StorageError
 
 Migration = str  # one or more SQL statements
+_BUSY_TIMEOUT_S = 10.0  # how long a connection waits for another's write lock
 
 
 class Database:
@@ -64,7 +66,7 @@ def connect(path: Path, migrations: Sequence[Migration]) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         conn.execute("PRAGMA busy_timeout=10000")
-        conn.execute("PRAGMA journal_mode=WAL")
+        set_wal(conn)
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
@@ -74,13 +76,43 @@ def connect(path: Path, migrations: Sequence[Migration]) -> Database:
     return Database(conn)
 
 
+def set_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode.
+
+    A catalog being imported with a rollback journal (see `pos.store.catalog_import`) cannot be
+    switched while the import holds its write lock; SQLite says so at once, without waiting for
+    the busy timeout, so this waits here as long as the busy timeout would, then lets the error
+    ("database is locked") through. (A try may also wait in SQLite's busy handler, once the
+    import holds its exclusive lock: the handler gets only what is left of the timeout.)
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    busy_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    try:
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                left = deadline - time.monotonic()
+                if not ("locked" in str(exc) or "busy" in str(exc)) or left <= 0:
+                    raise
+                time.sleep(min(0.05, left))
+                conn.execute(f"PRAGMA busy_timeout={max(1, int(left * 1000))}")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+
+
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
     """Run the missing steps, each in its own write transaction.
 
     The version is re-read *inside* the transaction, so several processes opening a new data dir
-    at once run each step exactly once.
+    at once run each step exactly once. An up-to-date file is not locked at all: a till can open
+    the catalog while an import or refresh holds its write lock (in WAL mode it reads the old
+    catalog until that COMMIT).
     """
     while True:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations):
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]

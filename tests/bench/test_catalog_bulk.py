@@ -4,14 +4,18 @@ same answers as the row-by-row ones; the benchmark data is valid."""
 from __future__ import annotations
 
 import csv
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+import pos.store.db
 from benchmarks.data import ean13, product_rows, valid_ean13, write_catalog_csv
-from pos.errors import InputError
+from pos.errors import InputError, StorageError
 from pos.store import Catalog
 
 
@@ -130,3 +134,137 @@ def test_quick_benchmarks_run() -> None:
     names = [line.split('"name": "')[1].split('"')[0] for line in out.stdout.splitlines()]
     assert names == ["barcode_lookup_p99_ms", "order_write_p50_ms", "order_write_p99_ms",
                      "sync_orders_per_s", "sync_cpu_ms_per_order"]
+
+
+# --- a first import with a rollback journal (pos.store.catalog_import._rollback_journal) --------
+
+_CRASHING_IMPORT = """
+import os, sys
+from pathlib import Path
+from pos.store import Catalog, catalog_import
+catalog_import._BULK_CACHE_KIB = -512  # a small cache: pages reach the file before COMMIT
+db = Path(sys.argv[1])
+catalog = Catalog(db)
+def crash(count):
+    if count >= 40_000:
+        print(db.stat().st_size, Path(str(db) + "-journal").exists(), flush=True)
+        os._exit(1)  # like kill -9: no rollback, no cleanup
+catalog.import_csv(Path(sys.argv[2]), progress=crash)
+"""
+
+
+def journal_mode(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+
+def test_first_import_uses_a_rollback_journal_and_leaves_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 25_000)
+    catalog = Catalog(tmp_path / "c.db")
+    modes: list[str] = []
+    catalog.import_csv(path, progress=lambda _: modes.append(
+        catalog.db.execute("PRAGMA journal_mode").fetchone()[0]))
+    assert set(modes) == {"truncate"}
+    assert catalog.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert not (tmp_path / "c.db-journal").exists()
+    modes.clear()
+    catalog.import_csv(path, progress=lambda _: modes.append(  # a refresh: in the WAL
+        catalog.db.execute("PRAGMA journal_mode").fetchone()[0]))
+    assert set(modes) == {"wal"}
+    catalog.close()
+    assert journal_mode(tmp_path / "c.db") == "wal"
+
+
+def test_crash_during_a_first_import_leaves_the_empty_catalog(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 60_000)
+    db = tmp_path / "c.db"
+    catalog = Catalog(db)
+    catalog.set_meta("kept", "yes")
+    catalog.close()
+    size = db.stat().st_size
+    out = subprocess.run([sys.executable, "-c", _CRASHING_IMPORT, str(db), str(path)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1, out.stderr
+    crashed_size, journal = out.stdout.split()
+    assert int(crashed_size) > size and journal == "True"  # pages were in the file already
+    catalog = Catalog(db)  # rolls the journal back
+    assert catalog.count() == 0
+    assert catalog.meta("kept") == "yes"
+    assert catalog.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert catalog.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert catalog.import_csv(path) == 60_000
+    assert fts_names(catalog, "hazel") == table_names(catalog, "hazel")
+    catalog.close()
+
+
+def test_first_import_stays_in_the_wal_while_another_connection_reads(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 25_000)
+    till = Catalog(tmp_path / "c.db")
+    catalog = Catalog(tmp_path / "c.db")
+    seen: list[int] = []
+    catalog.import_csv(path, progress=lambda _: seen.append(till.count()))
+    assert seen == [0, 0]  # the till went on reading the old catalog, without waiting
+    assert till.count() == 25_000
+    till.close()
+    catalog.close()
+
+
+def test_opening_the_catalog_during_a_first_import_waits_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 25_000)
+    db = tmp_path / "c.db"
+    catalog = Catalog(db)
+    opened: list[int] = []
+    starting: list[threading.Thread] = []
+
+    def open_and_count() -> None:
+        till = Catalog(db)
+        opened.append(till.count())
+        till.close()
+
+    def start_till(count: int) -> None:
+        if not starting:
+            starting.append(threading.Thread(target=open_and_count))
+            starting[0].start()
+            time.sleep(0.3)  # the till is waiting for the import
+
+    catalog.import_csv(path, progress=start_till)
+    starting[0].join(timeout=20)
+    assert opened == [25_000]  # opened once the import was done, on the new catalog
+    # the same while the import's lock is held longer than the busy timeout: a clear error
+    catalog.db.execute("PRAGMA journal_mode=TRUNCATE")
+    catalog.db.execute("BEGIN IMMEDIATE")
+    catalog.db.execute("DELETE FROM products WHERE rowid < 10")
+    monkeypatch.setattr(pos.store.db, "_BUSY_TIMEOUT_S", 0.3)
+    with pytest.raises(StorageError, match="busy"):
+        Catalog(db)
+    catalog.db.execute("ROLLBACK")
+    catalog.close()
+    assert Catalog(db).count() == 25_000
+
+
+def test_a_till_opens_the_catalog_during_a_refresh(tmp_path: Path) -> None:
+    """A refresh runs in the WAL: a till started meanwhile opens at once and reads the old
+    catalog (opening an up-to-date file takes no write lock)."""
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 25_000)
+    db = tmp_path / "c.db"
+    catalog = Catalog(db)
+    catalog.import_csv(path)
+    seen: list[int] = []
+
+    def start_till(count: int) -> None:
+        started = time.monotonic()
+        till = Catalog(db)
+        seen.append(till.count())
+        till.close()
+        assert time.monotonic() - started < 2
+
+    catalog.db.execute("DELETE FROM products WHERE rowid <= 100")
+    assert catalog.import_csv(path, progress=start_till) == 25_000
+    assert seen == [24_900, 24_900]
+    catalog.close()
