@@ -1,12 +1,18 @@
-"""Pull a backend's catalog into the local cache (`pos catalog sync`)."""
+"""Pull a backend's catalog into the local cache (`pos catalog sync`).
+
+The products are written as their pages arrive, in one transaction by the catalog's bulk path
+(`Catalog.load`): a sync that stops half-way (the network, the store's error) leaves the catalog
+as it was, and a till that has it open sells from the old catalog until the sync commits.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 
 from pos.backends.base import Backend, Capability
 from pos.errors import PosError
+from pos.models import Product
 from pos.store import Catalog
 
 
@@ -23,10 +29,18 @@ def sync_catalog(backend: Backend, catalog: Catalog, filters: Mapping[str, str] 
     categories = getattr(backend, "categories", None)  # optional: (id, name, parent_id) rows
     if callable(categories):
         catalog.set_categories(categories())
-    done = 0
-    for page in backend.iter_catalog(filters):
-        done += catalog.upsert(page)
-        if progress:
-            progress(done, total)
+    done = catalog.load(_fetched(backend, filters, total, progress))
     catalog.set_meta("synced_at", datetime.now(UTC).isoformat())
     return done
+
+
+def _fetched(backend: Backend, filters: Mapping[str, str] | None, total: int | None,
+             progress: Callable[[int, int | None], None] | None) -> Iterator[Product]:
+    """The backend's products page by page, counting them as they arrive."""
+    count = 0
+    for page in backend.iter_catalog(filters):
+        for product in page:
+            yield product
+            count += 1
+        if progress:
+            progress(count, total)

@@ -314,6 +314,15 @@ class Catalog:
             [delta, product_id],
         )
 
+    def load(self, products: Iterable[Product],
+             progress: Callable[[int], None] | None = None) -> int:
+        """Upsert a stream of products in one transaction (all or nothing), by the CSV import's
+        bulk path: a whole catalog from a backend costs what importing it from a file does, not
+        a row-by-row update of the search index per product."""
+        from pos.store.catalog_import import bulk_upsert  # threads: not at start-up
+
+        return bulk_upsert(self.db, self.path, (product_row(p) for p in products), progress)
+
     def import_csv(self, path: Path, progress: Callable[[int], None] | None = None) -> int:
         """Stream a CSV into the catalog in one transaction: all rows or none.
 

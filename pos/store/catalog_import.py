@@ -56,10 +56,10 @@ def import_csv(db: Database, db_path: Path, path: Path,
         if unknown:
             raise InputError(message=f"{path}: unknown column(s) {', '.join(unknown)}.")
         rows = _csv_rows(reader, header, path)
-        return _bulk_upsert(db, db_path, rows, progress)
+        return bulk_upsert(db, db_path, rows, progress)
 
 
-def _bulk_upsert(db: Database, db_path: Path, rows: Iterator[tuple[Any, ...]],
+def bulk_upsert(db: Database, db_path: Path, rows: Iterator[tuple[Any, ...]],
                  progress: Callable[[int], None] | None) -> int:
     """Upsert rows in one transaction (all or nothing); see `_load`.
 
