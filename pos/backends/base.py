@@ -182,15 +182,18 @@ class Backend(ABC):
         store; None (the default): no such check, the status follows the sync's outcomes."""
         return None
 
-    def _info_reachable(self) -> bool:
-        """`reachable` through `info()`: unreachable only when the network or the server
+    def _reachable_by(self, ask: Callable[[], bool]) -> bool:
+        """`reachable` through one call: unreachable only when the network or the server
         failed; any other error is an answer (the sync reports what is wrong)."""
         try:
-            return self.info().reachable
+            return ask()
         except (TransientError, OutcomeUnknown):
             return False
         except PosError:
             return True
+
+    def _info_reachable(self) -> bool:
+        return self._reachable_by(lambda: self.info().reachable)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -325,3 +325,18 @@ def test_cli_order_and_login(shop, tmp_path, capsys) -> None:  # type: ignore[no
     assert main(["--profile", "shop", "opencart", "login"], transports={"shop": faults}) == 0
     out = capsys.readouterr().out
     assert "logged in as Default" in out and KEY not in out
+
+
+def test_reachable_asks_without_logging_in(shop, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
+    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
+    try:
+        logins = emu.calls.count("api/login")
+        assert session.backend.reachable() is True  # the permission error is an answer
+        assert emu.calls[-1] == "api/cart/products"
+        assert emu.calls.count("api/login") == logins and not emu.sessions  # no session opened
+        faults.plan("api/cart/products", "connect_error")
+        assert session.backend.reachable() is False
+        assert session.backend.reachable() is True  # back
+    finally:
+        session.close()

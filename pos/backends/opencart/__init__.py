@@ -153,6 +153,10 @@ class OpenCartBackend(Backend):
         return BackendInfo(name="OpenCart 3 session API", version="3",
                            detail=f"logged in as {self.cfg.username} at {self.store}")
 
+    def reachable(self) -> bool | None:
+        """Asked without logging in (a login would open an API session every half minute)."""
+        return self._reachable_by(self.api.probe)
+
     # --- pricing -----------------------------------------------------------------------------
 
     def quote(self, cart: Cart) -> Quote:

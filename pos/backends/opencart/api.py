@@ -164,6 +164,12 @@ class OpenCartApi:
             raise SessionExpired(route)
         return body
 
+    def probe(self) -> bool:
+        """One call without a token (`api/cart/products`): the store answers with its permission
+        error; no API session is opened and the current token is kept. True: it answered."""
+        self._send("api/cart/products", [], {}, idempotent=True, token=False)
+        return True
+
     def storefront(self, route: str, query: Mapping[str, str]) -> Any:
         """A storefront (non-API) JSON route, over GET, without a token."""
         self.http.client.cookies.clear()
