@@ -29,7 +29,11 @@ def sync_catalog(backend: Backend, catalog: Catalog, filters: Mapping[str, str] 
     categories = getattr(backend, "categories", None)  # optional: (id, name, parent_id) rows
     if callable(categories):
         catalog.set_categories(categories())
-    done = catalog.load(_fetched(backend, filters, total, progress))
+    try:
+        done = catalog.load(_fetched(backend, filters, total, progress))
+    except PosError as exc:
+        exc.hint = " ".join(filter(None, [exc.hint, "The local catalog is unchanged."]))
+        raise
     catalog.set_meta("synced_at", datetime.now(UTC).isoformat())
     return done
 

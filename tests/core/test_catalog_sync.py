@@ -74,8 +74,9 @@ def test_a_refresh_renames_what_search_finds(tmp_path: Path) -> None:
 def test_a_sync_that_fails_half_way_leaves_the_catalog_as_it_was(tmp_path: Path) -> None:
     catalog = Catalog(tmp_path / "c.db")
     sync_catalog(PagedBackend(1_000), catalog)
-    with pytest.raises(TransientError):
+    with pytest.raises(TransientError) as failed:
         sync_catalog(PagedBackend(30_000, name="Walnut Butter", fail_at=25_000), catalog)
+    assert "The local catalog is unchanged." in failed.value.hint
     assert catalog.count() == 1_000
     assert catalog.search("walnut") == []
     assert len(catalog.search("hazelnut")) > 0
