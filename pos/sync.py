@@ -88,6 +88,14 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     return max(policy(state), retry_after or 0.0)
 
 
+class _Announced(NamedTuple):
+    """A placement announced `sending` by this flush's batch, its call not made yet, with its
+    order as read back right after the announcement (None until then, or if it was not found)."""
+
+    entry: OutboxEntry
+    order: Order | None
+
+
 class _Done(NamedTuple):
     """A placement done (`SyncEngine._mark_done`): its entry, sale, target, the store's id and
     the event for the sale's history (`placed`, `reconciled`, `resolved`)."""
@@ -126,9 +134,7 @@ class SyncEngine:
         self._pending_done: set[int] = set()  # ... their entry ids
         self._pending_since = 0.0
         # placements announced `sending` by a batch whose call is not made yet, by entry id
-        self._announced: dict[int, OutboxEntry] = {}
-        # ... and their orders, read back in one query after the announcement, by entry id
-        self._announced_orders: dict[int, Order] = {}
+        self._announced: dict[int, _Announced] = {}
         self._entry_s: float | None = None  # recent time per placement (moving average)
         self._reconcilable: dict[str, bool] = {}
         self._outcome: tuple[str, int] | None = None  # (state, attempts) of the last placement
@@ -162,7 +168,6 @@ class SyncEngine:
                     self._write()  # whatever `done` is still pending
                 finally:
                     self._announced.clear()
-                    self._announced_orders.clear()
                     self.lock.release()
         return report
 
@@ -215,20 +220,20 @@ class SyncEngine:
             orders.set_statuses(conn, sending, stamp=stamp)
 
         self._write(announce)  # committed before the first call it announces
-        for entry in batch:
-            if entry.id in announced:
-                self._announced[entry.id] = entry
+        batch = [e for e in batch if e.id in announced]
+        for entry in batch:  # registered first: a failed read below still withdraws them
+            self._announced[entry.id] = _Announced(entry, None)
         # the batch's orders as they are now (`sending`), read and validated one after the
         # other rather than each after the previous call's network wait
-        read = orders.get_many([e.number for e in batch if e.id in announced])
+        read = orders.get_many([e.number for e in batch])
         for entry in batch:
-            if entry.id in announced and entry.number in read:
-                self._announced_orders[entry.id] = read[entry.number]
+            self._announced[entry.id] = _Announced(entry, read.get(entry.number))
 
     def _withdraw(self, target: str | None = None) -> None:
         """Put announced placements whose call was not made (to `target`, or all) back to
         `queued`, their attempt uncounted: nothing was sent for them."""
-        withdrawn = [e for e in self._announced.values() if target is None or e.target == target]
+        withdrawn = [a.entry for a in self._announced.values()
+                     if target is None or a.entry.target == target]
         if not withdrawn:
             return
         outbox, orders = self.ledger.outbox, self.ledger.orders
@@ -248,7 +253,6 @@ class SyncEngine:
                         len(withdrawn), exc.one_line())
         for entry in withdrawn:
             self._announced.pop(entry.id, None)
-            self._announced_orders.pop(entry.id, None)
 
     # --- one entry ---------------------------------------------------------------------------
 
@@ -302,9 +306,9 @@ class SyncEngine:
                          detail=f"{d.target} #{d.remote_id}") for d in done], stamp=stamp)
 
     def _attempt(self, entry: OutboxEntry, report: SyncReport) -> None:
-        order = self._announced_orders.pop(entry.id, None)
-        if order is None:
-            order = self.ledger.orders.get(entry.number)
+        announced = self._announced.get(entry.id)
+        order = announced.order if announced and announced.order else self.ledger.orders.get(
+            entry.number)
         try:
             backend = self.backend_for(entry.target)
         except PosError as exc:
