@@ -64,12 +64,11 @@ def connect(path: Path, migrations: Sequence[Migration]) -> Database:
     """Open (creating if needed) a database file and bring its schema up to date."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-        conn.execute("PRAGMA busy_timeout=10000")
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                               timeout=_BUSY_TIMEOUT_S)  # sqlite3_busy_timeout
         set_wal(conn)
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
         migrate(conn, migrations)
     except (sqlite3.Error, OSError) as exc:
         raise storage_error(exc, path) from None

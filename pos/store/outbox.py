@@ -113,10 +113,6 @@ class Outbox:
             "UPDATE outbox SET state = 'done', updated_at = ?, last_error = '', remote_id = ? "
             "WHERE id = ?", [(stamp, remote_id, entry_id) for entry_id, remote_id in done])
 
-    def retry(self, entry_id: int) -> None:
-        """Cashier asked to try again now (from failed/unknown)."""
-        self.set_state(entry_id, "queued", next_attempt_at=0)
-
     def add(self, number: str, target: str, kind: str) -> None:
         stamp = now_iso()
         with transaction(self.db, self.path) as conn:
