@@ -7,12 +7,20 @@ Imported by `Catalog.import_csv` when it is first used, not at the counter's sta
 from __future__ import annotations
 
 import csv
+import gc
+import glob
 import json
+import logging
+import os
+import queue
 import re
 import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
@@ -25,6 +33,8 @@ from pos.models import ProductOption
 from pos.money import parse_money
 from pos.store.catalog import UPSERT
 from pos.store.db import Database, set_wal, transaction
+
+log = logging.getLogger(__name__)
 
 REQUIRED_CSV = ("id", "sku", "barcode", "name", "price", "stock", "category")
 OPTIONAL_CSV = ("tax_class", "options", "minimum")
@@ -66,17 +76,42 @@ def bulk_upsert(db: Database, db_path: Path, rows: Iterator[tuple[Any, ...]],
     Into an empty catalog that no other connection has open, the transaction runs with a
     rollback journal instead of the WAL (see `_rollback_journal`).
     """
-    reader = _ChunkReader(rows, _CHUNK)
+    chunks = _chunks(rows, _CHUNK)
     journal = not _max_rowid(db.conn) and _rollback_journal(db.conn)
     try:
-        with transaction(db, db_path) as conn:
-            return _load(conn, reader, progress)
+        with _no_cycle_collection(), transaction(db, db_path) as conn:
+            return _load(conn, chunks, progress, db_path)
     finally:
-        reader.close()  # waits for a chunk being read if the load ended early
         if journal:
             # still locked after the busy timeout: the next `connect` switches the file back
             with suppress(sqlite3.OperationalError):
                 set_wal(db.conn)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while rows are read: they are tuples of strings and
+    numbers (no cycles, freed as soon as they are inserted), and the collector would walk each
+    one several times, for nothing (an eighth of the time spent reading a CSV). Loads in two
+    threads: the last one to finish turns it back on. Off already (by the program): left off."""
+    global _gc_pauses
+    with _GC_LOCK:
+        paused = _gc_pauses > 0 or gc.isenabled()
+        if paused:
+            _gc_pauses += 1
+            gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            with _GC_LOCK:
+                _gc_pauses -= 1
+                if not _gc_pauses:
+                    gc.enable()
+
+
+_GC_LOCK = threading.Lock()
+_gc_pauses = 0
 
 
 def _rollback_journal(conn: sqlite3.Connection) -> bool:
@@ -102,67 +137,205 @@ def _rollback_journal(conn: sqlite3.Connection) -> bool:
         return False
 
 
-def _load(conn: sqlite3.Connection, reader: _ChunkReader,
-          progress: Callable[[int], None] | None) -> int:
-    """Upsert the reader's rows inside the caller's transaction; returns how many.
+def _load(conn: sqlite3.Connection, chunks: Iterator[list[tuple[Any, ...]]],
+          progress: Callable[[int], None] | None, db_path: Path) -> int:
+    """Upsert the rows inside the caller's transaction; returns how many.
 
     A big load (a first import, a full refresh) does not update the FTS index row by row
     through the triggers: they are dropped inside the transaction and recreated before the one
-    COMMIT. Into an empty table, each chunk's new rows are added to the FTS index by one
-    statement while the next chunk is parsed (see `_ChunkReader`), and the secondary indexes are
-    built once at the end (sorted, not row by row). Otherwise, or if a row of the file updated an
-    earlier one, the FTS index is rebuilt once at the end. A small load into a big catalog keeps
-    the triggers (a rebuild would cost more than the rows).
+    COMMIT. Into an empty table, the FTS index is built beside the rows, on the other core (see
+    `_FtsBuilder`), and the secondary indexes are built once at the end (sorted, not row by row).
+    Into a table holding rows, the FTS index is rebuilt once at the end. A small load into a big
+    catalog keeps the triggers (a rebuild would cost more than the rows).
     """
-    chunk = reader.next()
+    chunk = next(chunks, [])
     last_rowid = _max_rowid(conn)
     if len(chunk) < _CHUNK and last_rowid >= 4 * len(chunk):
-        return _upsert_chunks(conn, chunk, reader, progress, index_after=None)[0]
+        return _upsert_chunks(conn, chunk, chunks, progress)
     rebuilt = _drop_schema(conn, "trigger")  # CREATE statements to run again after the load
-    if not last_rowid:
-        rebuilt = _drop_schema(conn, "index") + rebuilt
-    automerge = _fts_automerge(conn, _BULK_FTS_AUTOMERGE)
-    count, indexed = _upsert_chunks(conn, chunk, reader, progress,
-                                    index_after=None if last_rowid else 0)
-    if not indexed:
+    if last_rowid:
+        automerge = _fts_automerge(conn, _BULK_FTS_AUTOMERGE)
+        count = _upsert_chunks(conn, chunk, chunks, progress)
         conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
-    _fts_automerge(conn, automerge)
-    for sql in rebuilt:
-        conn.execute(sql)
+        _fts_automerge(conn, automerge)
+    else:
+        rebuilt = _drop_schema(conn, "index") + rebuilt
+        count = _load_into_empty(conn, chunk, chunks, progress, db_path)
+    # CREATE INDEX sorts runs of rows in worker threads, one per core
+    conn.execute(f"PRAGMA threads = {min(os.cpu_count() or 1, 4)}")
+    try:
+        for sql in rebuilt:
+            conn.execute(sql)
+    finally:
+        conn.execute("PRAGMA threads = 0")
     return count
 
 
-def _upsert_chunks(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]], reader: _ChunkReader,
-                   progress: Callable[[int], None] | None,
-                   index_after: int | None) -> tuple[int, bool]:
-    """Upsert `chunk` and the reader's next ones; return how many rows, and whether the FTS
-    index was kept in step.
+def _load_into_empty(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
+                     chunks: Iterator[list[tuple[Any, ...]]],
+                     progress: Callable[[int], None] | None, db_path: Path) -> int:
+    """Upsert into an empty table while `_FtsBuilder` indexes the names, the n-th row of the
+    load as rowid n. If every row was new, that is the rowid the table gave it, and the
+    builder's index becomes the catalog's. A load naming a product twice (an update), a load of
+    one chunk (nothing to win) or a failed builder: the index is built from the table."""
+    builder = _start_builder(conn, db_path) if len(chunk) >= _CHUNK else None
+    try:
+        count = _upsert_chunks(conn, chunk, chunks, progress, builder.add if builder else None)
+        if not (builder and _max_rowid(conn) == count and builder.copy_into(conn)):
+            conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
+    finally:
+        if builder:
+            builder.close()
+    return count
 
-    With `index_after` (the table's last rowid before the load), each chunk's new rows are added
-    to the FTS index while the reader reads the next chunk, as long as each row of a chunk was
-    new (the same id twice in a file may rename a product already indexed).
-    """
+
+def _start_builder(conn: sqlite3.Connection, db_path: Path) -> _FtsBuilder | None:
+    try:
+        return _FtsBuilder(_fts_sql(conn), db_path)
+    except OSError as exc:  # no temporary file, no process: indexed from the table
+        log.warning("catalog import: cannot start the FTS builder (%s)", exc.strerror or exc)
+        return None
+
+
+def _upsert_chunks(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
+                   chunks: Iterator[list[tuple[Any, ...]]],
+                   progress: Callable[[int], None] | None,
+                   each: Callable[[list[tuple[Any, ...]]], None] | None = None) -> int:
+    """Upsert `chunk` and the next ones (`each` is shown each before it goes in); return how
+    many rows."""
     count = 0
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # the table stays in memory
     try:
         while chunk:
+            if each:
+                each(chunk)
             conn.executemany(UPSERT, chunk)
             count += len(chunk)
             if progress:
                 progress(count)
-            if index_after is not None:
-                reader.read_ahead()
-                added = conn.execute(
-                    "INSERT INTO products_fts(rowid, name) SELECT rowid, name FROM products "
-                    "WHERE rowid > ?", [index_after]).rowcount
-                index_after = index_after + added if added == len(chunk) else None
-            chunk = reader.next()
+            chunk = next(chunks, [])
     finally:
         # the sorts of CREATE INDEX run faster with the default cache (runs of ~2 MiB sorted,
         # then merged) than in one big in-memory sort
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
-    return count, index_after is not None
+    return count
+
+
+class _FtsBuilder:
+    """The FTS index of a load into an empty catalog, built by another process (`fts_build.py`)
+    in a temporary file beside the catalog while this one inserts the rows: tokenizing names and
+    inserting rows each take a third of a big import, and in two processes they run on two cores
+    without sharing a lock (two threads here slow each other down by 40 %: the GIL, and SQLite's
+    global memory lock).
+
+    Each chunk's names go down a pipe as one JSON array, written by a thread of this process (a
+    full pipe never stops the load; at most `_FTS_AHEAD` chunks wait). `copy_into` then replaces
+    the catalog's (empty) index with the other process's: the same FTS5 table definition, so the
+    same rows of its shadow tables (`_data`: the segments, `_idx`: their first terms).
+    """
+
+    def __init__(self, create_sql: str, db_path: Path) -> None:
+        # a file left by an import that was killed (this one holds the catalog's write lock)
+        prefix = f".{db_path.name}-fts-"
+        for stale in db_path.parent.glob(glob.escape(prefix) + "*.tmp"):
+            stale.unlink(missing_ok=True)
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=db_path.parent)
+        os.close(fd)
+        self._path = Path(name)
+        self._next_rowid = 1
+        self._failed = False  # the pipe broke: the index is built from the table instead
+        self._done: bool | None = None  # the builder exited: whether it built the index
+        self._error = ""
+        self._queue: queue.Queue[tuple[int, list[str]] | None] = queue.Queue(_FTS_AHEAD)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", str(_FTS_BUILD_SCRIPT), name, create_sql,
+                 str(_BULK_FTS_AUTOMERGE)],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except OSError:
+            self._path.unlink(missing_ok=True)
+            raise
+        self._feeder = threading.Thread(target=self._feed, name="catalog-import-fts",
+                                        daemon=True)
+        self._feeder.start()
+
+    def add(self, chunk: list[tuple[Any, ...]]) -> None:
+        """Index the names of `chunk`, the next rows of the load (rowids counted on)."""
+        first, self._next_rowid = self._next_rowid, self._next_rowid + len(chunk)
+        self._queue.put((first, [row[_NAME] for row in chunk]))
+
+    def _feed(self) -> None:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        while (item := self._queue.get()) is not None:
+            if self._failed:
+                continue  # the rest is taken off the queue, so `add` never waits for nothing
+            first, names = item
+            try:
+                stdin.write(b"%d\t%s\n" % (first, json.dumps(names, ensure_ascii=False)
+                                                .encode("utf-8")))
+            except Exception:  # the builder died or was stopped (BrokenPipeError), a name
+                self._failed = True  # not UTF-8 (the load fails on it too): never stop feeding
+        with suppress(OSError):
+            if not self._failed:
+                stdin.write(b"end\n")
+            stdin.close()
+
+    def _finish(self) -> bool:
+        """Wait for every chunk to be indexed and the builder to exit; whether all went well."""
+        if self._done is None:
+            if self._feeder.is_alive():
+                self._queue.put(None)
+                self._feeder.join()
+            assert self._proc.stderr is not None
+            errors = self._proc.stderr.read().decode("utf-8", "replace").strip()
+            self._proc.stderr.close()
+            self._done = self._proc.wait() == 0 and not self._failed
+            self._error = errors.splitlines()[-1] if errors else f"exit {self._proc.returncode}"
+        return self._done
+
+    def copy_into(self, conn: sqlite3.Connection) -> bool:
+        """Make the builder's index the catalog's, inside the load's transaction; False (and
+        nothing changed) if the builder failed (a full disk, say).
+
+        The catalog's FTS table is dropped and created again first: an FTS5 table keeps its
+        index's structure in memory until another connection changes the file, so the one this
+        connection may have read (empty) must not outlive the copy.
+        """
+        if not self._finish():
+            log.warning("catalog import: the FTS builder failed (%s); indexing from the table",
+                        self._error)
+            return False
+        built = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True)
+        try:
+            data = built.execute("SELECT id, block FROM products_fts_data")
+            idx = built.execute("SELECT segid, term, pgno FROM products_fts_idx").fetchall()
+            config = conn.execute("SELECT k, v FROM products_fts_config").fetchall()
+            sql = _fts_sql(conn)
+            conn.execute("DROP TABLE products_fts")
+            conn.execute(sql)
+            for table in ("products_fts_data", "products_fts_idx", "products_fts_config"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.executemany("INSERT INTO products_fts_config (k, v) VALUES (?, ?)", config)
+            conn.executemany("INSERT INTO products_fts_data (id, block) VALUES (?, ?)", data)
+            conn.executemany("INSERT INTO products_fts_idx (segid, term, pgno) "
+                             "VALUES (?, ?, ?)", idx)
+        finally:
+            built.close()
+        return True
+
+    def close(self) -> None:
+        """Stop the builder if it still runs (the load failed), and remove its file."""
+        if self._done is None:
+            self._proc.kill()
+            self._finish()
+        self._path.unlink(missing_ok=True)
+
+
+def _fts_sql(conn: sqlite3.Connection) -> str:
+    return str(conn.execute("SELECT sql FROM sqlite_master WHERE name = 'products_fts'")
+               .fetchone()[0])
 
 
 def _fts_automerge(conn: sqlite3.Connection, value: int) -> int:
@@ -182,37 +355,11 @@ def _max_rowid(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0)
 
 
-class _ChunkReader:
-    """Lists of up to `size` rows from `rows`, read in the calling thread or, after
-    `read_ahead()`, by a worker thread while the caller runs SQL.
-
-    Parsing the CSV is Python (it holds the GIL); `sqlite3_step` releases it. The next chunk is
-    read ahead only while one long statement runs (the FTS insert of a whole chunk): during
-    `executemany` each row needs the GIL back from the reader (up to the 5 ms switch interval),
-    which made a free-running reader slower than none. An error raised by `rows` (a bad line)
-    is raised by `next()`, after the chunks before it.
-    """
-
-    def __init__(self, rows: Iterator[tuple[Any, ...]], size: int) -> None:
-        self._rows = rows
-        self._size = size
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalog-import-reader")
-        self._ahead: Future[list[tuple[Any, ...]]] | None = None
-
-    def _take(self) -> list[tuple[Any, ...]]:
-        return list(islice(self._rows, self._size))
-
-    def read_ahead(self) -> None:
-        if self._ahead is None:
-            self._ahead = self._pool.submit(self._take)
-
-    def next(self) -> list[tuple[Any, ...]]:
-        """The next chunk; empty at the end."""
-        ahead, self._ahead = self._ahead, None
-        return ahead.result() if ahead else self._take()
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+def _chunks(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """Lists of up to `size` rows; an error raised by `rows` (a bad line) comes after the
+    chunks before it."""
+    while chunk := list(islice(rows, size)):
+        yield chunk
 
 
 def _drop_schema(conn: sqlite3.Connection, kind: str) -> list[str]:
@@ -226,6 +373,9 @@ def _drop_schema(conn: sqlite3.Connection, kind: str) -> list[str]:
 
 
 _CHUNK = 20_000
+_FTS_BUILD_SCRIPT = Path(__file__).with_name("fts_build.py")
+_FTS_AHEAD = 2  # chunks waiting for the FTS worker, at most
+_NAME = 3  # the name's place in a products row (UPSERT's order)
 _BULK_CACHE_KIB = -65_536  # 64 MiB of page cache while loading rows, the default after
 _BULK_FTS_AUTOMERGE = 16
 _FTS_DEFAULT_AUTOMERGE = 4  # FTS5's own default, when the table's config holds none

@@ -4,6 +4,7 @@ same answers as the row-by-row ones; the benchmark data is valid."""
 from __future__ import annotations
 
 import csv
+import gc
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 import pos.store.db
 from benchmarks.data import ean13, product_rows, valid_ean13, write_catalog_csv
 from pos.errors import InputError, StorageError
-from pos.store import Catalog
+from pos.store import Catalog, catalog_import
 
 
 def fts_names(catalog: Catalog, word: str) -> set[str]:
@@ -124,6 +125,140 @@ def test_bad_row_in_bulk_import_writes_nothing(tmp_path: Path) -> None:
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert triggers == {"products_ai", "products_ad", "products_au"}  # rolled back with the rest
     catalog.close()
+
+
+def fts_check(catalog: Catalog) -> None:
+    """FTS5's own check of the index against the products table (raises if they differ)."""
+    catalog.db.execute("INSERT INTO products_fts(products_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def leftovers(directory: Path) -> list[str]:
+    return [p.name for p in directory.iterdir() if "-fts-" in p.name]
+
+
+def test_first_import_indexes_names_in_another_process(tmp_path: Path) -> None:
+    """The index built beside the load (`_FtsBuilder`) is the one FTS5 itself would build; the
+    connection that had searched the empty catalog sees it, and keeps it in step afterwards."""
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 45_000)
+    catalog = Catalog(tmp_path / "c.db")
+    assert catalog.search("hazel") == []  # this connection read the empty index
+    builders: list[object] = []
+    real = catalog_import._FtsBuilder.copy_into
+
+    def spy(self: catalog_import._FtsBuilder, conn: sqlite3.Connection) -> bool:
+        builders.append(self)
+        copied = real(self, conn)
+        assert copied
+        return copied
+
+    catalog_import._FtsBuilder.copy_into = spy  # type: ignore[method-assign]
+    try:
+        assert catalog.import_csv(path) == 45_000
+    finally:
+        catalog_import._FtsBuilder.copy_into = real  # type: ignore[method-assign]
+    assert len(builders) == 1
+    fts_check(catalog)
+    assert fts_names(catalog, "hazel") == table_names(catalog, "hazel") != set()
+    assert {p.id for p in catalog.search("hazel", limit=10_000)} >= table_names(catalog, "hazel")
+    automerge = catalog.db.execute(
+        "SELECT v FROM products_fts_config WHERE k = 'automerge'").fetchone()
+    assert automerge is None  # FTS5's default (4), as before the load
+    # row by row through the triggers, on the same connection: the copied index is extended
+    first = catalog.lookup("P0000000")
+    assert first is not None
+    catalog.upsert([first.model_copy(update={"name": "Quokka Plush"}),
+                    first.model_copy(update={"id": "NEW", "sku": "NEW-1", "barcode": "",
+                                             "name": "Quokka Mug"})])
+    fts_check(catalog)
+    assert fts_names(catalog, "quokka") == {"P0000000", "NEW"}
+    catalog.close()
+    other = Catalog(tmp_path / "c.db")  # a new connection reads the same
+    assert fts_names(other, "quokka") == {"P0000000", "NEW"}
+    other.close()
+    assert leftovers(tmp_path) == []
+
+
+def test_first_import_when_the_index_builder_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A builder that dies (a full disk) or cannot start: the index is built from the table,
+    the import goes through, and no temporary file stays."""
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 45_000)
+    dying = tmp_path / "dying.py"
+    dying.write_text("import sys\nsys.stdin.buffer.readline()\n"
+                     "sys.exit('sqlite3.OperationalError: database or disk is full')\n")
+    monkeypatch.setattr(catalog_import, "_FTS_BUILD_SCRIPT", dying)
+    catalog = Catalog(tmp_path / "c.db")
+    assert catalog.import_csv(path) == 45_000
+    fts_check(catalog)
+    assert fts_names(catalog, "hazel") == table_names(catalog, "hazel") != set()
+    assert "the FTS builder failed (sqlite3.OperationalError: database or disk is full)" \
+        in caplog.text
+    catalog.close()
+    monkeypatch.setattr(catalog_import.sys, "executable", str(tmp_path / "no-python"))
+    (tmp_path / "c.db").unlink()
+    catalog = Catalog(tmp_path / "c.db")
+    assert catalog.import_csv(path) == 45_000
+    fts_check(catalog)
+    assert "cannot start the FTS builder" in caplog.text
+    catalog.close()
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failed_first_import_stops_the_index_builder(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    rows = write_catalog_csv(path, 65_000)
+    rows[61_000][4] = "12,5x"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows([["id", "sku", "barcode", "name", "price", "stock", "category"],
+                                  *rows])
+    (tmp_path / ".c.db-fts-stale.tmp").write_text("left by a killed import")
+    catalog = Catalog(tmp_path / "c.db")
+    with pytest.raises(InputError, match="line 61002"):
+        catalog.import_csv(path)
+    assert catalog.count() == 0
+    fts_check(catalog)
+    assert leftovers(tmp_path) == []  # its own file, and the stale one
+    catalog.close()
+
+
+def test_an_import_pauses_the_cycle_collector_and_turns_it_back_on(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    write_catalog_csv(path, 100)
+    catalog = Catalog(tmp_path / "c.db")
+    seen: list[bool] = []
+    assert gc.isenabled()
+    catalog.import_csv(path, progress=lambda _: seen.append(gc.isenabled()))
+    assert seen == [False] and gc.isenabled()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,sku,barcode,name,price,stock,category\nX1,,,Tea,1.x,,\n")
+    with pytest.raises(InputError):
+        catalog.import_csv(bad)
+    assert gc.isenabled()
+    gc.disable()  # the program's own choice is kept
+    try:
+        catalog.import_csv(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    catalog.close()
+
+
+def test_the_index_builder_removes_its_file_when_the_import_dies(tmp_path: Path) -> None:
+    """Its input ends without `end` (the importing process was killed): nothing is kept."""
+    db = tmp_path / "b.tmp"
+    sql = ("CREATE VIRTUAL TABLE products_fts USING fts5(name, content='products', "
+           "content_rowid='rowid', tokenize='trigram', detail='none', columnsize=0)")
+    script = str(catalog_import._FTS_BUILD_SCRIPT)
+    out = subprocess.run([sys.executable, "-I", script, str(db), sql, "16"],
+                         input=b'1\t["Hazel Tea", "Oat Milk"]\n', capture_output=True)
+    assert out.returncode == 1 and not db.exists()
+    out = subprocess.run([sys.executable, "-I", script, str(db), sql, "16"],
+                         input=b'1\t["Hazel Tea", "Oat Milk"]\nend\n', capture_output=True)
+    assert out.returncode == 0, out.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT rowid FROM products_fts('oat')").fetchall() == [(2,)]
 
 
 @pytest.mark.slow
