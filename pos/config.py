@@ -16,7 +16,8 @@
 
 A missing file means defaults (the embedded `local` profile). A broken file raises `ConfigError`
 with the file, the line and the reason. Environment: `POS_LANE`, `POS_CASHIER`,
-`POS_DEFAULT_PROFILE`, `POS_DATA_DIR`, `POS_CONFIG_FILE` (where the file is).
+`POS_DEFAULT_PROFILE` (any setting, as `POS_<NAME>`: read by pydantic-settings, see
+`pos.config_env`), `POS_DATA_DIR`, `POS_CONFIG_FILE` (where the file is).
 """
 
 from __future__ import annotations
@@ -30,13 +31,6 @@ from typing import Any
 
 from platformdirs import user_config_dir, user_data_dir, user_log_dir
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
-)
 
 from pos.errors import ConfigError
 
@@ -103,22 +97,13 @@ def _line_of(text: str, key: str) -> int | None:
     return None
 
 
-class _FileSource(PydanticBaseSettingsSource):
-    """Values read from the TOML file (lowest priority after the environment)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self.values = values
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self.values.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self.values)
+ENV_PREFIX = "POS_"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="POS_", extra="forbid")
+class Settings(BaseModel):
+    """The settings; `load_settings` reads them from the file and the environment."""
+
+    model_config = ConfigDict(extra="forbid")
 
     lane: str = Field(default_factory=default_lane)
     cashier: str = ""
@@ -146,19 +131,6 @@ class Settings(BaseSettings):
             if not isinstance(table, dict) or not isinstance(table.get("backend"), str):
                 raise ValueError(f"[profiles.{name}] needs backend = \"...\"")
         return value
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        assert isinstance(init_settings, InitSettingsSource)
-        file_values = init_settings.init_kwargs.pop("_file_values", {})
-        return (init_settings, env_settings, _FileSource(settings_cls, file_values))
 
     # --- profiles -------------------------------------------------------------------------
 
@@ -194,7 +166,12 @@ def mask_secrets(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
-    """Read the config file (if any) and the environment; raise `ConfigError` when broken."""
+    """Read the config file (if any) and the environment; raise `ConfigError` when broken.
+
+    Arguments (command-line options) win over `POS_<NAME>` variables, which win over the file.
+    Only when such a variable is set is pydantic-settings imported to read them (a tenth of a
+    second of a till's start-up, where the file alone sets it up).
+    """
     path = path or config_path()
     file_values: dict[str, Any] = {}
     text = ""
@@ -206,11 +183,14 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             raise _toml_error(path, exc) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(message=f"Cannot read {path}: {exc}") from None
+    init: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
     try:
-        init: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
-        settings = Settings(_file_values=file_values, **init)  # type: ignore[call-arg]
-    except SettingsError as exc:  # a variable that is not the JSON its field needs
-        raise _environment_error(exc) from None
+        if environment_overrides():
+            from pos.config_env import settings_with_environment
+
+            settings = settings_with_environment(file_values, init)
+        else:
+            settings = Settings(**{**file_values, **init})
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
@@ -223,14 +203,10 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     return settings.model_copy(update={"source": str(path) if text else ""})
 
 
-def _environment_error(exc: SettingsError) -> ConfigError:
-    """pydantic-settings could not read a POS_ variable (a table or list given as bad JSON).
-    The message names the variable, never its value (it may be a secret)."""
-    field = re.search(r'field "(\w+)"', str(exc))
-    name = f"POS_{field.group(1).upper()}" if field else "a POS_ variable"
-    return ConfigError(message=f"environment: {name} is not valid JSON.",
-                       hint=f"Give {name} a JSON value (a table as {{\"key\": \"value\"}}, "
-                            "a list as [\"a\", \"b\"]), or unset it.")
+def environment_overrides() -> list[str]:
+    """The `POS_<NAME>` variables naming a setting (any case, as pydantic-settings reads them)."""
+    names = {(ENV_PREFIX + name).upper() for name in Settings.model_fields}
+    return [key for key in os.environ if key.upper() in names]
 
 
 def write_private(path: Path, text: str) -> None:
@@ -266,9 +242,7 @@ def set_value(path: Path, dotted_key: str, value: object) -> None:
     table[parts[-1]] = value
     text = tomli_w.dumps(data)
     try:
-        Settings(**tomllib.loads(text))  # as init values: checked even where env overrides
-    except SettingsError as exc:  # a variable that is not the JSON its field needs
-        raise _environment_error(exc) from None
+        Settings(**tomllib.loads(text))  # the file alone, whatever the environment says
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(message=f"{dotted_key}: {first['msg']}") from None

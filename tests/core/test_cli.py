@@ -4,6 +4,9 @@ nothing half-written)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,8 +166,12 @@ def test_config_path_and_show_masks_secrets(config_file: Path,
     assert data["lane"] == "T1"  # POS_LANE from the environment wins over the file
 
 
-def test_broken_config_gives_line_and_reason(config_file: Path,
+@pytest.mark.parametrize("environment", ["POS_LANE set", "no POS_ variable"])
+def test_broken_config_gives_line_and_reason(config_file: Path, environment: str,
+                                             monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
+    if environment == "no POS_ variable":  # the file read without pydantic-settings
+        monkeypatch.delenv("POS_LANE")
     config_file.write_text('lane = "L1"\ncashier = \n')
     code, _, err = run(capsys, "config", "show")
     assert code == 3 and "line 2" in err
@@ -174,6 +181,36 @@ def test_broken_config_gives_line_and_reason(config_file: Path,
     config_file.write_text('[profiles.x]\nbase_url = "https://a"\n')
     code, out, err = run(capsys, "doctor")
     assert code == 5 and "needs backend" in out + err
+
+
+_LOAD = ("import sys; from pos.config import load_settings; s = load_settings(); "
+         "print(s.lane, s.cashier, s.profiles['shop']['backend'], s.source != '', "
+         "'pydantic_settings' in sys.modules)")
+
+
+def test_environment_is_read_by_pydantic_settings_only_when_it_sets_something(
+        config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A till set up by its file starts without importing pydantic-settings; a `POS_<NAME>`
+    variable (any case) overrides the file through it; both read the file the same."""
+    config_file.write_text('lane = "L7"\ncashier = "ann"\n[profiles.shop]\nbackend = "local"\n')
+    monkeypatch.delenv("POS_LANE")
+
+    def load(**env: str) -> str:
+        return subprocess.run([sys.executable, "-c", _LOAD], env={**os.environ, **env},
+                              capture_output=True, text=True, check=True).stdout.split()
+
+    assert load() == ["L7", "ann", "local", "True", "False"]
+    assert load(POS_DATA_DIR="/tmp/elsewhere") == ["L7", "ann", "local", "True", "False"]
+    assert load(POS_LANE="L9") == ["L9", "ann", "local", "True", "True"]
+    assert load(pos_cashier="bob") == ["L7", "bob", "local", "True", "True"]
+    from pos.config import load_settings
+
+    assert load_settings(lane="L3").lane == "L3"  # arguments win over the file...
+    monkeypatch.setenv("POS_LANE", "L9")
+    assert load_settings(lane="L3").lane == "L3"  # ... and over the environment
+    with_env = load_settings().model_dump()
+    monkeypatch.delenv("POS_LANE")
+    assert with_env == {**load_settings().model_dump(), "lane": "L9"}
 
 
 def test_a_variable_that_is_not_json_is_a_config_error(monkeypatch: pytest.MonkeyPatch,
