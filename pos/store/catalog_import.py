@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from pos.errors import InputError
 from pos.models import ProductOption
 from pos.money import parse_money
-from pos.store.catalog import UPSERT
+from pos.store.catalog import COLUMNS, UPSERT
 from pos.store.db import Database, set_wal, transaction
 
 log = logging.getLogger(__name__)
@@ -375,7 +375,7 @@ def _drop_schema(conn: sqlite3.Connection, kind: str) -> list[str]:
 _CHUNK = 20_000
 _FTS_BUILD_SCRIPT = Path(__file__).with_name("fts_build.py")
 _FTS_AHEAD = 2  # chunks waiting for the FTS worker, at most
-_NAME = 3  # the name's place in a products row (UPSERT's order)
+_NAME = COLUMNS.index("name")  # the name's place in a products row (UPSERT's order)
 _BULK_CACHE_KIB = -65_536  # 64 MiB of page cache while loading rows, the default after
 _BULK_FTS_AUTOMERGE = 16
 _FTS_DEFAULT_AUTOMERGE = 4  # FTS5's own default, when the table's config holds none

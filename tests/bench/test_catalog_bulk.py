@@ -146,6 +146,9 @@ def test_first_import_indexes_names_in_another_process(tmp_path: Path) -> None:
     connection that had searched the empty catalog sees it, and keeps it in step afterwards."""
     path = tmp_path / "c.csv"
     write_catalog_csv(path, 45_000)
+    with path.open("a", newline="", encoding="utf-8") as fh:  # names the pipe carries as JSON
+        csv.writer(fh).writerows([["U1", "", "", "Crème brûlée 🍮 \"Tab\tTab\"", "1", "", "x"],
+                                  ["U2", "", "", "Äpfel, 2\nlines", "1", "", "x"]])
     catalog = Catalog(tmp_path / "c.db")
     assert catalog.search("hazel") == []  # this connection read the empty index
     builders: list[object] = []
@@ -159,11 +162,14 @@ def test_first_import_indexes_names_in_another_process(tmp_path: Path) -> None:
 
     catalog_import._FtsBuilder.copy_into = spy  # type: ignore[method-assign]
     try:
-        assert catalog.import_csv(path) == 45_000
+        assert catalog.import_csv(path) == 45_002
     finally:
         catalog_import._FtsBuilder.copy_into = real  # type: ignore[method-assign]
     assert len(builders) == 1
     fts_check(catalog)
+    assert [p.id for p in catalog.search("brûlée 🍮")] == ["U1"]
+    assert [p.id for p in catalog.search("tab\ttab")] == ["U1"]
+    assert [p.id for p in catalog.search("äpfel")] == ["U2"]
     assert fts_names(catalog, "hazel") == table_names(catalog, "hazel") != set()
     assert {p.id for p in catalog.search("hazel", limit=10_000)} >= table_names(catalog, "hazel")
     automerge = catalog.db.execute(
