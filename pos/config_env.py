@@ -1,8 +1,8 @@
 """Settings overridden by `POS_<NAME>` environment variables, read by pydantic-settings.
 
 Imported by `load_settings` only when such a variable is set (`POS_LANE=L2 pos` for a second
-lane on one machine, a container's setup): pydantic-settings costs a tenth of a second of a
-till's start-up, and a till set up by its config file does not need it.
+lane on one machine, a container's setup): importing pydantic-settings costs ≈ 46 M instructions
+(≈ 3 %) of a till's start-up, and a till set up by its config file does not need it.
 """
 
 from __future__ import annotations

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import csv
 import gc
-import glob
 import json
 import logging
 import os
-import queue
 import re
 import sqlite3
-import subprocess
-import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -33,6 +28,7 @@ from pos.models import ProductOption
 from pos.money import parse_money
 from pos.store.catalog import COLUMNS, UPSERT
 from pos.store.db import Database, set_wal, transaction
+from pos.store.fts_build import FtsBuilder
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +140,7 @@ def _load(conn: sqlite3.Connection, chunks: Iterator[list[tuple[Any, ...]]],
     A big load (a first import, a full refresh) does not update the FTS index row by row
     through the triggers: they are dropped inside the transaction and recreated before the one
     COMMIT. Into an empty table, the FTS index is built beside the rows, on the other core (see
-    `_FtsBuilder`), and the secondary indexes are built once at the end (sorted, not row by row).
+    `FtsBuilder`), and the secondary indexes are built once at the end (sorted, not row by row).
     Into a table holding rows, the FTS index is rebuilt once at the end. A small load into a big
     catalog keeps the triggers (a rebuild would cost more than the rows).
     """
@@ -174,7 +170,7 @@ def _load(conn: sqlite3.Connection, chunks: Iterator[list[tuple[Any, ...]]],
 def _load_into_empty(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
                      chunks: Iterator[list[tuple[Any, ...]]],
                      progress: Callable[[int], None] | None, db_path: Path) -> int:
-    """Upsert into an empty table while `_FtsBuilder` indexes the names, the n-th row of the
+    """Upsert into an empty table while `FtsBuilder` indexes the names, the n-th row of the
     load as rowid n. If every row was new, that is the rowid the table gave it, and the
     builder's index becomes the catalog's. A load naming a product twice (an update), a load of
     one chunk (nothing to win) or a failed builder: the index is built from the table."""
@@ -189,9 +185,10 @@ def _load_into_empty(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
     return count
 
 
-def _start_builder(conn: sqlite3.Connection, db_path: Path) -> _FtsBuilder | None:
+def _start_builder(conn: sqlite3.Connection, db_path: Path) -> FtsBuilder | None:
     try:
-        return _FtsBuilder(_fts_sql(conn), db_path)
+        return FtsBuilder(_fts_sql(conn), db_path, automerge=_BULK_FTS_AUTOMERGE,
+                          name_column=_NAME)
     except OSError as exc:  # no temporary file, no process: indexed from the table
         log.warning("catalog import: cannot start the FTS builder (%s)", exc.strerror or exc)
         return None
@@ -220,117 +217,6 @@ def _upsert_chunks(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
         # then merged) than in one big in-memory sort
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
     return count
-
-
-class _FtsBuilder:
-    """The FTS index of a load into an empty catalog, built by another process (`fts_build.py`)
-    in a temporary file beside the catalog while this one inserts the rows: tokenizing names and
-    inserting rows each take a third of a big import, and in two processes they run on two cores
-    without sharing a lock (two threads here slow each other down by 40 %: the GIL, and SQLite's
-    global memory lock).
-
-    Each chunk's names go down a pipe as one JSON array, written by a thread of this process (a
-    full pipe never stops the load; at most `_FTS_AHEAD` chunks wait). `copy_into` then replaces
-    the catalog's (empty) index with the other process's: the same FTS5 table definition, so the
-    same rows of its shadow tables (`_data`: the segments, `_idx`: their first terms).
-    """
-
-    def __init__(self, create_sql: str, db_path: Path) -> None:
-        # a file left by an import that was killed (this one holds the catalog's write lock)
-        prefix = f".{db_path.name}-fts-"
-        for stale in db_path.parent.glob(glob.escape(prefix) + "*.tmp"):
-            stale.unlink(missing_ok=True)
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=db_path.parent)
-        os.close(fd)
-        self._path = Path(name)
-        self._next_rowid = 1
-        self._failed = False  # the pipe broke: the index is built from the table instead
-        self._done: bool | None = None  # the builder exited: whether it built the index
-        self._error = ""
-        self._queue: queue.Queue[tuple[int, list[str]] | None] = queue.Queue(_FTS_AHEAD)
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-I", str(_FTS_BUILD_SCRIPT), name, create_sql,
-                 str(_BULK_FTS_AUTOMERGE)],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        except OSError:
-            self._path.unlink(missing_ok=True)
-            raise
-        self._feeder = threading.Thread(target=self._feed, name="catalog-import-fts",
-                                        daemon=True)
-        self._feeder.start()
-
-    def add(self, chunk: list[tuple[Any, ...]]) -> None:
-        """Index the names of `chunk`, the next rows of the load (rowids counted on)."""
-        first, self._next_rowid = self._next_rowid, self._next_rowid + len(chunk)
-        self._queue.put((first, [row[_NAME] for row in chunk]))
-
-    def _feed(self) -> None:
-        stdin = self._proc.stdin
-        assert stdin is not None
-        while (item := self._queue.get()) is not None:
-            if self._failed:
-                continue  # the rest is taken off the queue, so `add` never waits for nothing
-            first, names = item
-            try:
-                stdin.write(b"%d\t%s\n" % (first, json.dumps(names, ensure_ascii=False)
-                                                .encode("utf-8")))
-            except Exception:  # the builder died or was stopped (BrokenPipeError), a name
-                self._failed = True  # not UTF-8 (the load fails on it too): never stop feeding
-        with suppress(OSError):
-            if not self._failed:
-                stdin.write(b"end\n")
-            stdin.close()
-
-    def _finish(self) -> bool:
-        """Wait for every chunk to be indexed and the builder to exit; whether all went well."""
-        if self._done is None:
-            if self._feeder.is_alive():
-                self._queue.put(None)
-                self._feeder.join()
-            assert self._proc.stderr is not None
-            errors = self._proc.stderr.read().decode("utf-8", "replace").strip()
-            self._proc.stderr.close()
-            self._done = self._proc.wait() == 0 and not self._failed
-            self._error = errors.splitlines()[-1] if errors else f"exit {self._proc.returncode}"
-        return self._done
-
-    def copy_into(self, conn: sqlite3.Connection) -> bool:
-        """Make the builder's index the catalog's, inside the load's transaction; False (and
-        nothing changed) if the builder failed (a full disk, say).
-
-        The catalog's FTS table is dropped and created again first: an FTS5 table keeps its
-        index's structure in memory until another connection changes the file, so the one this
-        connection may have read (empty) must not outlive the copy.
-        """
-        if not self._finish():
-            log.warning("catalog import: the FTS builder failed (%s); indexing from the table",
-                        self._error)
-            return False
-        built = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True)
-        try:
-            data = built.execute("SELECT id, block FROM products_fts_data")
-            idx = built.execute("SELECT segid, term, pgno FROM products_fts_idx").fetchall()
-            config = conn.execute("SELECT k, v FROM products_fts_config").fetchall()
-            sql = _fts_sql(conn)
-            conn.execute("DROP TABLE products_fts")
-            conn.execute(sql)
-            for table in ("products_fts_data", "products_fts_idx", "products_fts_config"):
-                conn.execute(f"DELETE FROM {table}")
-            conn.executemany("INSERT INTO products_fts_config (k, v) VALUES (?, ?)", config)
-            conn.executemany("INSERT INTO products_fts_data (id, block) VALUES (?, ?)", data)
-            conn.executemany("INSERT INTO products_fts_idx (segid, term, pgno) "
-                             "VALUES (?, ?, ?)", idx)
-        finally:
-            built.close()
-        return True
-
-    def close(self) -> None:
-        """Stop the builder if it still runs (the load failed), and remove its file."""
-        if self._done is None:
-            self._proc.kill()
-            self._finish()
-        self._path.unlink(missing_ok=True)
 
 
 def _fts_sql(conn: sqlite3.Connection) -> str:
@@ -373,8 +259,6 @@ def _drop_schema(conn: sqlite3.Connection, kind: str) -> list[str]:
 
 
 _CHUNK = 20_000
-_FTS_BUILD_SCRIPT = Path(__file__).with_name("fts_build.py")
-_FTS_AHEAD = 2  # chunks waiting for the FTS worker, at most
 _NAME = COLUMNS.index("name")  # the name's place in a products row (UPSERT's order)
 _BULK_CACHE_KIB = -65_536  # 64 MiB of page cache while loading rows, the default after
 _BULK_FTS_AUTOMERGE = 16

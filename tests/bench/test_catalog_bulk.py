@@ -17,7 +17,7 @@ import pytest
 import pos.store.db
 from benchmarks.data import ean13, product_rows, valid_ean13, write_catalog_csv
 from pos.errors import InputError, StorageError
-from pos.store import Catalog, catalog_import
+from pos.store import Catalog, fts_build
 
 
 def fts_names(catalog: Catalog, word: str) -> set[str]:
@@ -142,7 +142,7 @@ def test_bad_row_in_bulk_import_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_first_import_indexes_names_in_another_process(tmp_path: Path) -> None:
-    """The index built beside the load (`_FtsBuilder`) is the one FTS5 itself would build; the
+    """The index built beside the load (`FtsBuilder`) is the one FTS5 itself would build; the
     connection that had searched the empty catalog sees it, and keeps it in step afterwards."""
     path = tmp_path / "c.csv"
     write_catalog_csv(path, 45_000)
@@ -152,19 +152,19 @@ def test_first_import_indexes_names_in_another_process(tmp_path: Path) -> None:
     catalog = Catalog(tmp_path / "c.db")
     assert catalog.search("hazel") == []  # this connection read the empty index
     builders: list[object] = []
-    real = catalog_import._FtsBuilder.copy_into
+    real = fts_build.FtsBuilder.copy_into
 
-    def spy(self: catalog_import._FtsBuilder, conn: sqlite3.Connection) -> bool:
+    def spy(self: fts_build.FtsBuilder, conn: sqlite3.Connection) -> bool:
         builders.append(self)
         copied = real(self, conn)
         assert copied
         return copied
 
-    catalog_import._FtsBuilder.copy_into = spy  # type: ignore[method-assign]
+    fts_build.FtsBuilder.copy_into = spy  # type: ignore[method-assign]
     try:
         assert catalog.import_csv(path) == 45_002
     finally:
-        catalog_import._FtsBuilder.copy_into = real  # type: ignore[method-assign]
+        fts_build.FtsBuilder.copy_into = real  # type: ignore[method-assign]
     assert len(builders) == 1
     fts_check(catalog)
     assert [p.id for p in catalog.search("brûlée 🍮")] == ["U1"]
@@ -199,7 +199,7 @@ def test_first_import_when_the_index_builder_fails(
     dying = tmp_path / "dying.py"
     dying.write_text("import sys\nsys.stdin.buffer.readline()\n"
                      "sys.exit('sqlite3.OperationalError: database or disk is full')\n")
-    monkeypatch.setattr(catalog_import, "_FTS_BUILD_SCRIPT", dying)
+    monkeypatch.setattr(fts_build, "SCRIPT", dying)
     catalog = Catalog(tmp_path / "c.db")
     assert catalog.import_csv(path) == 45_000
     fts_check(catalog)
@@ -207,7 +207,7 @@ def test_first_import_when_the_index_builder_fails(
     assert "the FTS builder failed (sqlite3.OperationalError: database or disk is full)" \
         in caplog.text
     catalog.close()
-    monkeypatch.setattr(catalog_import.sys, "executable", str(tmp_path / "no-python"))
+    monkeypatch.setattr(fts_build.sys, "executable", str(tmp_path / "no-python"))
     (tmp_path / "c.db").unlink()
     catalog = Catalog(tmp_path / "c.db")
     assert catalog.import_csv(path) == 45_000
@@ -244,7 +244,7 @@ def test_the_index_builder_removes_its_file_when_the_import_dies(tmp_path: Path)
     db = tmp_path / "b.tmp"
     sql = ("CREATE VIRTUAL TABLE products_fts USING fts5(name, content='products', "
            "content_rowid='rowid', tokenize='trigram', detail='none', columnsize=0)")
-    script = str(catalog_import._FTS_BUILD_SCRIPT)
+    script = str(fts_build.SCRIPT)
     out = subprocess.run([sys.executable, "-I", script, str(db), sql, "16"],
                          input=b'1\t["Hazel Tea", "Oat Milk"]\n', capture_output=True)
     assert out.returncode == 1 and not db.exists()
