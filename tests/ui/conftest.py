@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from textual.pilot import Pilot
 
 from pos.session import PosSession
 from screens.app import PosApp
+from screens.cart import CartScreen
 
 
 @pytest.fixture
@@ -21,11 +24,30 @@ async def settle(pilot: Pilot[int]) -> None:
         await pilot.pause()
 
 
+async def wait_until(pilot: Pilot[int], test: Callable[[], object], tries: int = 1000) -> None:
+    """Until `test()` holds, up to ~20 s: generous, so a loaded machine (CI) does not fail it.
+
+    `Pilot.pause()` waits until the process looks idle (its CPU time stops moving), which on a
+    loaded machine can be before a key's messages have gone through every widget: what a test
+    waits for next is the state it needs, not a number of pauses.
+    """
+    for _ in range(tries):
+        await pilot.pause()
+        if test():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("timed out")
+
+
 async def scan(pilot: Pilot[int], code: str) -> None:
     """Type a code into the cart input and press Enter, as a barcode scanner does."""
+    app = pilot.app
+    assert isinstance(app, PosApp)
     for char in code:
         await pilot.press(char if char != "*" else "asterisk")
     await pilot.press("enter")
+    if isinstance(app.screen, CartScreen):  # the cart empties its input when it takes a scan
+        await wait_until(pilot, lambda: not app.cart_screen.scan_input.value)
     await settle(pilot)
 
 
