@@ -92,6 +92,17 @@ MIGRATIONS = [
     DROP INDEX products_name;
     CREATE INDEX products_name ON products(lower(name));
     """,
+    # 4: a product's search entry is rewritten only when its name changes, not whenever a row
+    # is written with its name (UPDATE OF fires for the columns set, changed or not): a price or
+    # stock update no longer costs an FTS delete and insert (≈ 15 µs a row)
+    """
+    DROP TRIGGER products_au;
+    CREATE TRIGGER products_au AFTER UPDATE OF name ON products
+    WHEN old.name IS NOT new.name BEGIN
+        INSERT INTO products_fts(products_fts, rowid, name) VALUES ('delete', old.rowid, old.name);
+        INSERT INTO products_fts(rowid, name) VALUES (new.rowid, new.name);
+    END;
+    """,
 ]
 
 COLUMNS = ("id", "sku", "barcode", "name", "price", "tax_class", "stock", "minimum", "options",
@@ -111,10 +122,13 @@ _NAME_KEY = "lower(name)"
 # typed text is split into words at spaces and at LIKE's wildcards
 _SEPARATORS = re.compile(r"[\s%_]+")
 _SPACE = re.compile(r"\s")  # a code (SKU, barcode) has none
-UPSERT = (  # one product row, inserted or updated by id
+_UPDATED = [c for c in COLUMNS if c != "id"]
+UPSERT = (  # one product row, inserted or updated by id; a row that would not change is left
+    # alone (no page written, no index entry rewritten: most rows of a catalog refresh)
     f"INSERT INTO products ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
-    "ON CONFLICT(id) DO UPDATE SET "
-    + ", ".join(f"{c}=excluded.{c}" for c in COLUMNS if c != "id")
+    "ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in _UPDATED)
+    + " WHERE (" + ", ".join(f"products.{c}" for c in _UPDATED) + ") IS NOT ("
+    + ", ".join(f"excluded.{c}" for c in _UPDATED) + ")"
 )
 
 

@@ -29,6 +29,7 @@ from pos.money import parse_money
 from pos.store.catalog import COLUMNS, UPSERT
 from pos.store.db import Database, set_wal, transaction
 from pos.store.fts_build import FtsBuilder
+from pos.store.fts_renames import RenameLog
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,8 @@ def _load(conn: sqlite3.Connection, chunks: Iterator[list[tuple[Any, ...]]],
     through the triggers: they are dropped inside the transaction and recreated before the one
     COMMIT. Into an empty table, the FTS index is built beside the rows, on the other core (see
     `FtsBuilder`), and the secondary indexes are built once at the end (sorted, not row by row).
-    Into a table holding rows, the FTS index is rebuilt once at the end. A small load into a big
-    catalog keeps the triggers (a rebuild would cost more than the rows).
+    Into a table holding rows, unchanged rows are skipped and only the renamed and new products
+    are indexed at the end (see `_refresh`). A small load into a big catalog keeps the triggers.
     """
     chunk = next(chunks, [])
     last_rowid = _max_rowid(conn)
@@ -150,10 +151,7 @@ def _load(conn: sqlite3.Connection, chunks: Iterator[list[tuple[Any, ...]]],
         return _upsert_chunks(conn, chunk, chunks, progress)
     rebuilt = _drop_schema(conn, "trigger")  # CREATE statements to run again after the load
     if last_rowid:
-        automerge = _fts_automerge(conn, _BULK_FTS_AUTOMERGE)
-        count = _upsert_chunks(conn, chunk, chunks, progress)
-        conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
-        _fts_automerge(conn, automerge)
+        count = _refresh(conn, chunk, chunks, progress, last_rowid)
     else:
         rebuilt = _drop_schema(conn, "index") + rebuilt
         count = _load_into_empty(conn, chunk, chunks, progress, db_path)
@@ -164,6 +162,24 @@ def _load(conn: sqlite3.Connection, chunks: Iterator[list[tuple[Any, ...]]],
             conn.execute(sql)
     finally:
         conn.execute("PRAGMA threads = 0")
+    return count
+
+
+def _refresh(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
+             chunks: Iterator[list[tuple[Any, ...]]],
+             progress: Callable[[int], None] | None, last_rowid: int) -> int:
+    """Upsert into a table holding rows; then only its renamed and new products are indexed
+    for search, or the whole index is rebuilt if many were renamed (see `RenameLog`)."""
+    automerge = _fts_automerge(conn, _BULK_FTS_AUTOMERGE)
+    renames = RenameLog(conn, last_rowid)
+    try:
+        count = _upsert_chunks(conn, chunk, chunks, progress, renames.check)
+        how = renames.update_index()
+        log.info("catalog import: %d rows into a catalog of %d, search index %s", count,
+                 last_rowid, how)
+    finally:
+        renames.close()
+    _fts_automerge(conn, automerge)
     return count
 
 
