@@ -6,6 +6,7 @@ import csv
 import json
 import random
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from benchmarks.common import Run, emit, note, percentile
-from benchmarks.data import write_catalog_csv
+from benchmarks.data import HEADER, write_catalog_csv
 from pos.store import Catalog, Ledger
 
 # --- data ---------------------------------------------------------------------------------------
@@ -86,6 +87,84 @@ def bench_import_100k(run: Run) -> None:
 
 def bench_import_1m(run: Run) -> None:
     bench_import(run, 1_000_000, "catalog_import_1m_s", 15.0)
+
+
+# --- refresh --------------------------------------------------------------------------------------
+
+# how a refresh file differs from the catalog it goes into: (kind, share of prices changed, share
+# of names changed, new products). "daily" is the figure; the others are printed beside it.
+REFRESHES = (("daily", 0.1, 0.01, 1_000), ("same_file", 0.0, 0.0, 0),
+             ("every_price", 1.0, 0.0, 0), ("every_name", 0.0, 1.0, 0))
+
+
+def refresh_rows(rows: list[list[str]], prices: float, names: float, new: int,
+                 seed: int = 4) -> list[list[str]]:
+    """The catalog's rows as a later export of the store would give them."""
+    rng = random.Random(seed)
+    out = []
+    for row in rows:
+        row = list(row)
+        if rng.random() < prices:
+            row[4] = f"{Decimal(row[4]) * Decimal('1.05'):.2f}"
+        if rng.random() < names:
+            row[3] = f"{row[3]} (new recipe)"
+        out.append(row)
+    for i in range(new):
+        out.append([f"N{i:07d}", f"NEW-{i:06d}", "", f"Seasonal Gift Box {i}", "19.90", "5",
+                    "Gifts"])
+    return out
+
+
+def _copy_db(source: Path, target: Path) -> None:
+    """A consistent copy of a catalog (SQLite's backup), so each refresh starts the same."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    dst.close()
+    src.close()
+
+
+def _reference_refresh(csv_path: Path, refresh_path: Path, db_path: Path) -> float:
+    """sqlite-utils `upsert_all` (pk id) of the refresh file into a table loaded from the CSV."""
+    db = sqlite_utils.Database(db_path)
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        db["products"].insert_all(csv.DictReader(fh), pk="id")
+    started = time.perf_counter()
+    with refresh_path.open(newline="", encoding="utf-8") as fh:
+        db["products"].upsert_all(csv.DictReader(fh), pk="id")
+    elapsed = time.perf_counter() - started
+    db.conn.close()
+    return elapsed
+
+
+def bench_refresh_100k(run: Run) -> None:
+    """`pos catalog import` of a file into the 100k catalog: Catalog opened, import, closed."""
+    count = 100_000
+    csv_path, rows = catalog_csv(run, count)
+    source = catalog_db(run, count)
+    seconds: dict[str, float] = {}
+    files: dict[str, Path] = {}
+    for kind, prices, names, new in REFRESHES[:1] if run.quick else REFRESHES:
+        files[kind] = run.workdir / f"refresh-{kind}.csv"
+        with files[kind].open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([HEADER, *refresh_rows(rows, prices, names, new)])
+        times = []
+        for _ in range(3 if kind == "daily" and not run.quick else 1):
+            target = run.workdir / "refresh.db"
+            _copy_db(source, target)
+            started = time.perf_counter()
+            catalog = Catalog(target)
+            catalog.import_csv(files[kind])
+            catalog.close()
+            times.append(time.perf_counter() - started)
+        seconds[kind] = statistics.median(times)
+        note(f"refresh of {count:,} ({kind}): {', '.join(f'{t:.2f}' for t in times)} s")
+    reference = _reference_refresh(csv_path, files["daily"], run.workdir / "reference-r.db")
+    (run.workdir / "reference-r.db").unlink()
+    emit("catalog_refresh_100k_s", seconds.pop("daily"), "s", target=1.5, reference=reference,
+         rows=count, changes="a tenth of the prices, a hundredth of the names, 1,000 new",
+         **{f"{kind}_s": round(value, 3) for kind, value in seconds.items()})
 
 
 # --- lookup ---------------------------------------------------------------------------------------

@@ -27,9 +27,9 @@ from pos.errors import InputError
 from pos.models import ProductOption
 from pos.money import parse_money
 from pos.store.catalog import COLUMNS, UPSERT
+from pos.store.catalog_refresh import KeyChanges, RenameLog
 from pos.store.db import Database, set_wal, transaction
 from pos.store.fts_build import FtsBuilder
-from pos.store.fts_renames import RenameLog
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +172,9 @@ def _refresh(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
     for search, or the whole index is rebuilt if many were renamed (see `RenameLog`)."""
     automerge = _fts_automerge(conn, _BULK_FTS_AUTOMERGE)
     renames = RenameLog(conn, last_rowid)
+    keys = KeyChanges(conn)
     try:
-        count = _upsert_chunks(conn, chunk, chunks, progress, renames.check)
+        count = _upsert_chunks(conn, chunk, chunks, progress, renames.check, keys.upsert)
         how = renames.update_index()
         log.info("catalog import: %d rows into a catalog of %d, search index %s", count,
                  last_rowid, how)
@@ -213,9 +214,10 @@ def _start_builder(conn: sqlite3.Connection, db_path: Path) -> FtsBuilder | None
 def _upsert_chunks(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
                    chunks: Iterator[list[tuple[Any, ...]]],
                    progress: Callable[[int], None] | None,
-                   each: Callable[[list[tuple[Any, ...]]], None] | None = None) -> int:
-    """Upsert `chunk` and the next ones (`each` is shown each before it goes in); return how
-    many rows."""
+                   each: Callable[[list[tuple[Any, ...]]], None] | None = None,
+                   upsert: Callable[[list[tuple[Any, ...]]], None] | None = None) -> int:
+    """Upsert `chunk` and the next ones (`each` is shown each before it goes in; `upsert`
+    instead of `UPSERT`); return how many rows."""
     count = 0
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")  # the table stays in memory
@@ -223,7 +225,10 @@ def _upsert_chunks(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
         while chunk:
             if each:
                 each(chunk)
-            conn.executemany(UPSERT, chunk)
+            if upsert:
+                upsert(chunk)
+            else:
+                conn.executemany(UPSERT, chunk)
             count += len(chunk)
             if progress:
                 progress(count)

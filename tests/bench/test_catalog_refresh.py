@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.data import write_catalog_csv
+from benchmarks.store import refresh_rows
 from pos.errors import InputError
 from pos.store import Catalog
 from pos.store.catalog import MIGRATIONS
@@ -117,6 +118,35 @@ def test_a_refresh_naming_products_twice(loaded: tuple[Catalog, Path, list[list[
     catalog.close()
 
 
+def test_a_refresh_naming_a_product_twice_in_one_chunk(
+        loaded: tuple[Catalog, Path, list[list[str]]]) -> None:
+    """Renamed, then named as before, 100 rows apart: the last row of the file wins."""
+    catalog, path, rows = loaded
+    renamed = [*rows[7][:3], "Wombat Tea", "1.00", *rows[7][5:]]
+    again = [*rows[7][:4], "2.00", *rows[7][5:]]
+    write(path, [*rows[:100], renamed, *rows[100:200], again, *rows[200:]])
+    assert catalog.import_csv(path) == 30_002
+    product = catalog.lookup(rows[7][0])
+    assert product is not None and (product.name, str(product.price)) == (rows[7][3], "2.00")
+    assert fts_names(catalog, "wombat") == set()
+    fts_check(catalog)
+    catalog.close()
+
+
+def test_a_refresh_changing_every_name(loaded: tuple[Catalog, Path, list[list[str]]]) -> None:
+    """Most keys change in the first chunk: the rest goes through the one-statement upsert."""
+    catalog, path, rows = loaded
+    for row in rows:
+        row[1], row[3] = row[1] + "-B", f"Zanzibar {row[0]}"
+    write(path, rows)
+    assert catalog.import_csv(path) == 30_000
+    assert len(fts_names(catalog, "zanzibar")) == 30_000
+    assert catalog.lookup(rows[29_000][1]).id == rows[29_000][0]  # type: ignore[union-attr]
+    assert catalog.search(rows[29_000][1])[0].id == rows[29_000][0]
+    fts_check(catalog)
+    catalog.close()
+
+
 def test_a_refresh_stopped_by_a_bad_row_changes_nothing(
         loaded: tuple[Catalog, Path, list[list[str]]]) -> None:
     catalog, path, rows = loaded
@@ -172,5 +202,26 @@ def test_a_catalog_of_the_previous_schema_gets_the_name_only_trigger(tmp_path: P
         "SELECT sql FROM sqlite_master WHERE name = 'products_au'").fetchone()[0]
     assert "WHEN old.name IS NOT new.name" in sql
     assert fts_names(catalog, "hazel") == {"A"}
+    fts_check(catalog)
+    catalog.close()
+
+
+def test_the_benchmarks_daily_refresh(loaded: tuple[Catalog, Path, list[list[str]]]) -> None:
+    """The benchmark's file (`catalog_refresh_100k_s`) changes what it says, and the catalog
+    takes exactly those changes."""
+    catalog, path, rows = loaded
+    daily = refresh_rows(rows, 0.1, 0.01, 1_000)
+    changed = [new for old, new in zip(rows, daily, strict=False) if old != new]
+    renamed = [new for old, new in zip(rows, daily, strict=False) if old[3] != new[3]]
+    assert 2_500 < len(changed) < 3_500 and 200 < len(renamed) < 400
+    write(path, daily)
+    count_updates(catalog)
+    assert catalog.import_csv(path) == 31_000
+    # one update a row for its price, one for its name (SKU, barcode and name are set apart)
+    assert updates(catalog) == sum((old[4:] != new[4:]) + (old[1:4] != new[1:4])
+                                   for old, new in zip(rows, daily, strict=False))
+    assert catalog.count() == 31_000
+    assert fts_names(catalog, "new recipe") == {r[0] for r in renamed}
+    assert len(fts_names(catalog, "seasonal gift box")) == 1_000
     fts_check(catalog)
     catalog.close()
