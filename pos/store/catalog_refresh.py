@@ -17,9 +17,11 @@ stock. Two things keep the rest cheap:
 
   so the log stops (and the index is rebuilt) once more than a fifth of the rows are renamed.
 
-100,000-row refresh of a 100,000-product catalog (docs/benchmarks.md): the same file 1.78 →
-0.8 s, a tenth of the prices 1.91 → 0.89 s, every price 1.95 → 0.89 s, a tenth of the names
-2.02 → 1.31 s; every name 1.88 → 2.36 s (worse: each changed row is compared, logged, written).
+100,000-row refresh of a 100,000-product catalog, old code and this alternating (the files of
+`python -m benchmarks`' `catalog_refresh_100k_s`, docs/benchmarks.md): a tenth of the prices,
+a hundredth of the names and 1,000 new products 1.71 → 0.95 s; the same file 1.69 → 0.84 s;
+every price 1.87 → 1.05 s; every name 2.03 → 2.11 s (each row compared, logged, its name index
+entry rewritten: no gain there).
 """
 
 from __future__ import annotations
@@ -35,13 +37,11 @@ _NOTE_FUNCTION = "pos_note_key_change"
 _REFRESH_UPSERT = (
     f"INSERT INTO products ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
     "ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in _OTHERS)
-    + f" WHERE {_NOTE_FUNCTION}(products.rowid, excluded.sku, excluded.barcode, excluded.name, ("
-    + ", ".join(f"products.{c}" for c in _KEYS) + ") IS NOT ("
-    + ", ".join(f"excluded.{c}" for c in _KEYS) + "), ("
+    + f" WHERE {_NOTE_FUNCTION}(products.rowid, "
+    + ", ".join(f"excluded.{c}, products.{c} IS NOT excluded.{c}" for c in _KEYS) + ", ("
     + ", ".join(f"products.{c}" for c in _OTHERS) + ") IS NOT ("
     + ", ".join(f"excluded.{c}" for c in _OTHERS) + "))"
 )
-_SET_KEYS = "UPDATE products SET sku = ?, barcode = ?, name = ? WHERE rowid = ?"
 
 # a rebuild costs about what updating the index for a fifth of the rows does (see above)
 _REBUILD_RATIO = 5
@@ -107,29 +107,36 @@ class KeyChanges:
     """A refresh's upsert, cheaper when most rows keep their SKU, barcode and name (held by
     the indexes): SQLite rewrites a row's entry in every index whose column a statement sets,
     changed or not (≈ 10 µs a row for the three). The upsert sets the other columns; it notes
-    the rows whose SKU, barcode or name differ (a function called by its WHERE), and those are
-    set by a second statement, for them only. Once a chunk has changed the keys of most of its
-    rows, the rest of the load goes through `UPSERT` (one write a row instead of two). So does a
-    chunk naming a product twice (its second row would be compared with keys not yet set)."""
+    the rows whose SKU, barcode or name differ (a function called by its WHERE), and an UPDATE
+    by rowid sets, for those rows only, just the keys that changed (a renamed product: its name
+    alone). A chunk naming a product twice goes through `UPSERT` (its second row would be
+    compared with keys not yet set)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.changed: list[tuple[Any, ...]] = []
-        self.most_change = False
-        conn.create_function(_NOTE_FUNCTION, 6, self._note)
+        # which keys changed (a tuple of column names) → (their new values..., rowid) per row
+        self.changed: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        conn.create_function(_NOTE_FUNCTION, 2 + 2 * len(_KEYS), self._note)
 
-    def _note(self, rowid: int, sku: str, barcode: str, name: str, keys_differ: int,
-              others_differ: int) -> int:
-        if keys_differ:
-            self.changed.append((sku, barcode, name, rowid))
+    def _note(self, rowid: int, sku: str, sku_differs: int, barcode: str, barcode_differs: int,
+              name: str, name_differs: int, others_differ: int) -> int:
+        if sku_differs or barcode_differs or name_differs:
+            keys, values = [], []
+            for column, value, differs in (("sku", sku, sku_differs),
+                                           ("barcode", barcode, barcode_differs),
+                                           ("name", name, name_differs)):
+                if differs:
+                    keys.append(column)
+                    values.append(value)
+            self.changed.setdefault(tuple(keys), []).append((*values, rowid))
         return others_differ
 
     def upsert(self, chunk: list[tuple[Any, ...]]) -> None:
-        if self.most_change or len({row[0] for row in chunk}) < len(chunk):
+        if len({row[0] for row in chunk}) < len(chunk):
             self.conn.executemany(UPSERT, chunk)
             return
         self.conn.executemany(_REFRESH_UPSERT, chunk)
-        if self.changed:
-            self.conn.executemany(_SET_KEYS, self.changed)
-            self.most_change = len(self.changed) * 2 > len(chunk)
-            self.changed.clear()
+        for keys, rows in self.changed.items():
+            self.conn.executemany(f"UPDATE products SET {', '.join(f'{k} = ?' for k in keys)} "
+                                  "WHERE rowid = ?", rows)
+        self.changed.clear()

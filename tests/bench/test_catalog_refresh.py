@@ -59,13 +59,16 @@ def test_a_refresh_writes_only_the_changed_rows_and_indexes_only_renames_and_new
         row[4] = f"{float(row[4]) + 1:.2f}"  # a new price
     for row in rows[100:120]:
         row[3] = f"Zanzibar {row[0]}"  # renamed
+    old_barcode, rows[120][2] = rows[120][2], "4006381333931"  # a new barcode, nothing else
     new = [[f"NEW{i}", f"NEW-SKU-{i}", "", f"Quokka Plush {i}", "3.50", "1", "Toys"]
            for i in range(10)]
     write(path, rows + new)
     count_updates(catalog)
     with caplog.at_level(logging.INFO, logger="pos.store.catalog_import"):
         assert catalog.import_csv(path) == 30_010
-    assert updates(catalog) == 120  # the 29,880 rows that did not change were left alone
+    assert updates(catalog) == 121  # the 29,879 rows that did not change were left alone
+    assert catalog.lookup("4006381333931").id == rows[120][0]  # type: ignore[union-attr]
+    assert catalog.lookup(old_barcode) is None
     assert "search index updated" in caplog.text
     fts_check(catalog)
     assert fts_names(catalog, "zanzibar") == set(old_names) == table_names(catalog, "zanzibar")
@@ -77,7 +80,7 @@ def test_a_refresh_writes_only_the_changed_rows_and_indexes_only_renames_and_new
     assert catalog.search("NEW-SKU-3")[0].id == "NEW3"
     count_before = index_segments(catalog)
     assert catalog.import_csv(path) == 30_010  # the same file again: nothing to write
-    assert updates(catalog) == 120
+    assert updates(catalog) == 121
     assert index_segments(catalog) == count_before
     catalog.close()
 
