@@ -18,6 +18,7 @@ BENCHMARKS: list[tuple[Callable[[Run], None], tuple[str, ...], bool]] = [
     (store.bench_import_100k, ("catalog_import_100k_s",), True),
     (store.bench_refresh_100k, ("catalog_refresh_100k_s",), True),
     (store.bench_import_1m, ("catalog_import_1m_s",), False),
+    (store.bench_refresh_1m, ("catalog_refresh_1m_s",), False),
     (store.bench_lookup, ("barcode_lookup_p99_ms",), True),
     (store.bench_search, ("search_p99_ms",), True),
     (store.bench_rss, ("rss_1m_catalog_mb",), True),

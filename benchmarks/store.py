@@ -138,33 +138,47 @@ def _reference_refresh(csv_path: Path, refresh_path: Path, db_path: Path) -> flo
     return elapsed
 
 
-def bench_refresh_100k(run: Run) -> None:
-    """`pos catalog import` of a file into the 100k catalog: Catalog opened, import, closed."""
-    count = 100_000
+def bench_refresh(run: Run, count: int, name: str, target: float,
+                  refreshes: tuple[tuple[str, float, float, int], ...], repeat: int) -> None:
+    """`pos catalog import` of a newer export into the `count` catalog (a copy of the one
+    `catalog_import_*` built): Catalog opened, import, closed. The first of `refreshes` is the
+    figure (median of `repeat` runs); the others are printed beside it."""
     csv_path, rows = catalog_csv(run, count)
     source = catalog_db(run, count)
+    target_db = run.workdir / f"refresh-{count}.db"
     seconds: dict[str, float] = {}
     files: dict[str, Path] = {}
-    for kind, prices, names, new in REFRESHES[:1] if run.quick else REFRESHES:
-        files[kind] = run.workdir / f"refresh-{kind}.csv"
+    for kind, prices, names, new in refreshes:
+        files[kind] = run.workdir / f"refresh-{count}-{kind}.csv"
         with files[kind].open("w", newline="", encoding="utf-8") as fh:
             csv.writer(fh).writerows([HEADER, *refresh_rows(rows, prices, names, new)])
         times = []
-        for _ in range(3 if kind == "daily" and not run.quick else 1):
-            target = run.workdir / "refresh.db"
-            _copy_db(source, target)
+        for _ in range(repeat if kind == refreshes[0][0] else 1):
+            _copy_db(source, target_db)
             started = time.perf_counter()
-            catalog = Catalog(target)
+            catalog = Catalog(target_db)
             catalog.import_csv(files[kind])
             catalog.close()
             times.append(time.perf_counter() - started)
         seconds[kind] = statistics.median(times)
         note(f"refresh of {count:,} ({kind}): {', '.join(f'{t:.2f}' for t in times)} s")
-    reference = _reference_refresh(csv_path, files["daily"], run.workdir / "reference-r.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target_db) + suffix).unlink(missing_ok=True)
+    first = refreshes[0][0]
+    reference = _reference_refresh(csv_path, files[first], run.workdir / "reference-r.db")
     (run.workdir / "reference-r.db").unlink()
-    emit("catalog_refresh_100k_s", seconds.pop("daily"), "s", target=1.5, reference=reference,
-         rows=count, changes="a tenth of the prices, a hundredth of the names, 1,000 new",
+    emit(name, seconds.pop(first), "s", target=target, reference=reference, rows=count,
+         changes="a tenth of the prices, a hundredth of the names, 1,000 new",
          **{f"{kind}_s": round(value, 3) for kind, value in seconds.items()})
+
+
+def bench_refresh_100k(run: Run) -> None:
+    bench_refresh(run, 100_000, "catalog_refresh_100k_s", 1.5,
+                  REFRESHES[:1] if run.quick else REFRESHES, 1 if run.quick else 3)
+
+
+def bench_refresh_1m(run: Run) -> None:
+    bench_refresh(run, 1_000_000, "catalog_refresh_1m_s", 15.0, REFRESHES[:1], 1)
 
 
 # --- lookup ---------------------------------------------------------------------------------------
