@@ -109,6 +109,24 @@ class Checkout:
                                 hint="Check the code, or type part of the name to search.")
         return product
 
+    def find_typed(self, text: str) -> Product:
+        """What the cashier entered in the cart input: a barcode, SKU or id; else a part of a
+        name that one product only has (the one hit the search shows under the input). A code
+        that is not found is never taken for the product it starts (a barcode missing a digit)."""
+        product = self.catalog.lookup(text)
+        if product is not None:
+            return product
+        words = text.lower().split()
+        named = [p for p in self.catalog.search(text, 3)
+                 if words and all(w in p.name.lower() for w in words)]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise NotFoundError(message=f"{text!r} is not a code, and several products are "
+                                        "named like it.",
+                                hint="Choose one in the list with ↓ and Enter, or type more.")
+        return self.find(text)
+
     def search(self, text: str, limit: int = 50) -> list[Product]:
         return self.catalog.search(text, limit)
 
@@ -123,7 +141,7 @@ class Checkout:
         quantity, code = parse_scan(text)
         if not code:
             raise InputError(message="Nothing to add.", hint="Scan or type a code.")
-        return self.add(code, quantity)
+        return self.add_product(self.find_typed(code), quantity)
 
     def add(self, code: str, quantity: int = 1,
             options: Mapping[str, str] | None = None) -> CartLine:

@@ -200,7 +200,7 @@ class CartScreen(Screen[None]):
 
         def job() -> Product | None:
             quantity, code = parse_scan(text)
-            product = checkout.find(code)
+            product = checkout.find_typed(code)
             if product.required_options:
                 return product
             checkout.add_product(product, quantity)

@@ -24,6 +24,23 @@ def test_scan_by_barcode_sku_and_id_and_quantity_prefix(session: PosSession) -> 
     assert co.quote.totals.subtotal == D("38.00")
 
 
+def test_a_typed_name_one_product_has_adds_it(session: PosSession) -> None:
+    """Enter on part of a name: the one product named so (what the search shows); several, or
+    a code missing a digit (which starts a real barcode): a clear error, nothing added."""
+    co = session.checkout
+    co.scan("headph")
+    co.scan("2*ceramic mug")
+    assert [(ln.sku, ln.quantity) for ln in co.cart.lines] == [("HEADPHONES", 1), ("MUG", 2)]
+    with pytest.raises(NotFoundError, match="several products") as err:
+        co.scan("pen")
+    assert "↓" in (err.value.hint or "")
+    mug = session.catalog.lookup("MUG")
+    assert mug is not None
+    with pytest.raises(NotFoundError, match="No product with barcode"):
+        co.scan(mug.barcode[:-1])
+    assert len(co.cart.lines) == 2
+
+
 def test_unknown_code_and_bad_quantity(session: PosSession) -> None:
     co = session.checkout
     with pytest.raises(NotFoundError, match="NOPE"):

@@ -186,6 +186,16 @@ async def test_search_as_you_type_and_scan_from_table(app: PosApp) -> None:
         assert app.cart_screen.scan_input.has_focus
 
 
+async def test_enter_on_a_name_with_one_hit_adds_it(app: PosApp) -> None:
+    """No need to go down into the list when the search shows one product."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "headph")
+        assert [ln.sku for ln in app.checkout.cart.lines] == ["HEADPHONES"]
+        await scan(pilot, "pen")  # several: the cashier is told to choose
+        assert "Not found" in error_titles(app)
+        assert [ln.sku for ln in app.checkout.cart.lines] == ["HEADPHONES"]
+
+
 async def test_payment_link_and_split_tender(app: PosApp, session: PosSession) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await scan(pilot, "MUG")
