@@ -55,6 +55,9 @@ async def cash_sale(pilot: Pilot[int], code: str = "MUG") -> None:
     """Scan a product, pay in exact cash (F12, Enter) and go back to the cart (Esc)."""
     await scan(pilot, code)
     await pilot.press("f12")
+    app = pilot.app
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "PaymentScreen"
+                     and app.focused is not None and app.focused.id == "amount")
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
