@@ -13,16 +13,16 @@ from pos.backends.opencart.api import flatten, messages
 from pos.errors import AuthError, ConfigError, PermanentError, RuleError
 from pos.models import SelectedOption, SoldVoucher
 from tests.backends.oc_helpers import JANE, JOHN, UK, US, backend, cart, emulator, line
-from tests.emulators.opencart import php_form
+from tests.emulators.opencart import OpenCartEmulator, php_form
 
 
 @pytest.fixture
-def emu():  # type: ignore[no-untyped-def]
+def emu() -> OpenCartEmulator:
     return emulator()
 
 
 @pytest.fixture
-def oc(emu, data_dir: Path) -> OpenCartBackend:  # type: ignore[no-untyped-def]
+def oc(emu: OpenCartEmulator, data_dir: Path) -> OpenCartBackend:
     return backend(emu, data_dir)
 
 
@@ -44,13 +44,13 @@ def test_messages_flatten_both_shapes_and_unescape() -> None:
     assert messages({"minimum": ["a", "b"]}) == ["a", "b"]
 
 
-def test_plain_http_refused(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_plain_http_refused(emu: OpenCartEmulator, data_dir: Path) -> None:
     with pytest.raises(ConfigError, match="plain HTTP"):
         backend(emu, data_dir, base_url="http://shop.test")
     backend(emu, data_dir, base_url="http://shop.test", allow_http=True)
 
 
-def test_login_wrong_key_disabled_and_ip(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_login_wrong_key_disabled_and_ip(emu: OpenCartEmulator, data_dir: Path) -> None:
     bad = backend(emu, data_dir, key="nope")
     with pytest.raises(AuthError, match="wrong key, unknown or disabled user"):
         bad.info()
@@ -62,7 +62,7 @@ def test_login_wrong_key_disabled_and_ip(emu, data_dir: Path) -> None:  # type: 
         noip.info()
 
 
-def test_info_and_token_in_query_only(emu, oc: OpenCartBackend) -> None:  # type: ignore[no-untyped-def]
+def test_info_and_token_in_query_only(emu: OpenCartEmulator, oc: OpenCartBackend) -> None:
     seen: list[httpx.Request] = []
 
     def spy(request: httpx.Request) -> httpx.Response:
@@ -104,7 +104,7 @@ def test_quote_uk_address_tax_lines_and_shipping(oc: OpenCartBackend) -> None:
     assert [t.code for t in q.totals.lines] == ["sub_total", "shipping", "tax", "tax", "total"]
 
 
-def test_quote_in_euros(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_quote_in_euros(emu: OpenCartEmulator, data_dir: Path) -> None:
     oc = backend(emu, data_dir)
     q = oc.quote(cart(line("40"), currency="EUR"))
     assert q.totals.total == Decimal("79.24")  # 101.00 × 0.7846, parsed from "79.24€"
@@ -194,14 +194,14 @@ def test_unknown_zone(oc: OpenCartBackend) -> None:
         oc.quote(cart(line("40"), shipping_address=bad, pickup=False))
 
 
-def test_zone_cache_is_local(emu, oc: OpenCartBackend) -> None:  # type: ignore[no-untyped-def]
+def test_zone_cache_is_local(emu: OpenCartEmulator, oc: OpenCartBackend) -> None:
     oc.quote(cart(line("40")))
     oc.quote(cart(line("40")))
     assert emu.calls.count("checkout/checkout/country") == 1
     assert oc.state_path.exists()
 
 
-def test_expired_session_relogin_and_replay(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_expired_session_relogin_and_replay(emu: OpenCartEmulator, data_dir: Path) -> None:
     expired = {"done": False}
 
     def expire_once(request: httpx.Request) -> httpx.Response:
@@ -216,7 +216,7 @@ def test_expired_session_relogin_and_replay(emu, data_dir: Path) -> None:  # typ
     assert emu.calls.count("api/login") == 2
 
 
-def test_always_expired_is_auth_error(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_always_expired_is_auth_error(emu: OpenCartEmulator, data_dir: Path) -> None:
     def expire(request: httpx.Request) -> httpx.Response:
         if "api/customer" in str(request.url):
             emu.expire_tokens()
@@ -227,7 +227,7 @@ def test_always_expired_is_auth_error(emu, data_dir: Path) -> None:  # type: ign
         oc.quote(cart(line("40")))
 
 
-def test_leaked_php_warning_is_skipped(emu) -> None:  # type: ignore[no-untyped-def]
+def test_leaked_php_warning_is_skipped(emu: OpenCartEmulator) -> None:
     # `currency` without its field leaks a PHP warning before the JSON
     login = emu.handle(httpx.Request("POST", "https://shop.test/index.php?route=api/login",
                                      data={"key": "test-key"}))
@@ -240,7 +240,7 @@ def test_leaked_php_warning_is_skipped(emu) -> None:  # type: ignore[no-untyped-
     assert parse_json(r, "x", lenient=True) == {"error": "Warning: Currency code is invalid!"}
 
 
-def test_emulator_quirks(emu) -> None:  # type: ignore[no-untyped-def]
+def test_emulator_quirks(emu: OpenCartEmulator) -> None:
     url = "https://shop.test/index.php?route=api/"
     # a JSON body is ignored: login answers []
     assert emu.handle(httpx.Request("POST", url + "login", json={"key": "test-key"})).json() == []
@@ -258,7 +258,7 @@ def test_emulator_quirks(emu) -> None:  # type: ignore[no-untyped-def]
     assert "Fatal error" in r.text
 
 
-def test_html_404_is_clear_error(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_html_404_is_clear_error(emu: OpenCartEmulator, data_dir: Path) -> None:
     def not_found(request: httpx.Request) -> httpx.Response:
         return httpx.Response(404, headers={"Content-Type": "text/html"}, text="<html>x</html>",
                               request=request)
@@ -268,7 +268,7 @@ def test_html_404_is_clear_error(emu, data_dir: Path) -> None:  # type: ignore[n
         oc.info()
 
 
-def test_place_get_status_and_find(emu, oc: OpenCartBackend) -> None:  # type: ignore[no-untyped-def]
+def test_place_get_status_and_find(emu: OpenCartEmulator, oc: OpenCartBackend) -> None:
     from datetime import UTC, datetime
 
     from pos.models import Order, Payment
@@ -289,7 +289,7 @@ def test_place_get_status_and_find(emu, oc: OpenCartBackend) -> None:  # type: i
     assert [o.remote_id for o in oc.list_orders()] == ["1"]
 
 
-def test_place_out_of_stock_refused(emu, oc: OpenCartBackend) -> None:  # type: ignore[no-untyped-def]
+def test_place_out_of_stock_refused(emu: OpenCartEmulator, oc: OpenCartBackend) -> None:
     from datetime import UTC, datetime
 
     from pos.models import Order
@@ -313,7 +313,7 @@ def test_customer_by_id_only(oc: OpenCartBackend) -> None:
 
 @pytest.mark.parametrize("base", ["https://shop.test/yourstore", "https://shop.test/yourstore/",
                                   "https://shop.test/yourstore/index.php"])
-def test_base_url_with_a_path(emu, data_dir: Path, base: str) -> None:  # type: ignore[no-untyped-def]
+def test_base_url_with_a_path(emu: OpenCartEmulator, data_dir: Path, base: str) -> None:
     urls: list[str] = []
 
     def spy(request: httpx.Request) -> httpx.Response:
@@ -325,7 +325,7 @@ def test_base_url_with_a_path(emu, data_dir: Path, base: str) -> None:  # type: 
     assert urls[0] == "https://shop.test/yourstore/index.php?route=api/login"
 
 
-def test_cli_zones(emu, config_file: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_zones(emu: OpenCartEmulator, config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from pos.cli import main
 
     config_file.write_text('[profiles.shop]\nbackend = "opencart"\n'
@@ -355,7 +355,7 @@ def test_order_history_unknown_order(oc: OpenCartBackend) -> None:
         oc.find_order(order.model_copy(update={"remote_id": None}))
 
 
-def test_emulator_session_survives_order_add(emu) -> None:  # type: ignore[no-untyped-def]
+def test_emulator_session_survives_order_add(emu: OpenCartEmulator) -> None:
     url = "https://shop.test/index.php?route=api/"
     token = emu.handle(httpx.Request("POST", url + "login", data={"key": "test-key"})).json()[
         "api_token"]
@@ -384,7 +384,7 @@ def test_emulator_session_survives_order_add(emu) -> None:  # type: ignore[no-un
     assert "Coupon (2222)" in titles
 
 
-def test_sell_voucher_only_order(emu, oc: OpenCartBackend) -> None:  # type: ignore[no-untyped-def]
+def test_sell_voucher_only_order(emu: OpenCartEmulator, oc: OpenCartBackend) -> None:
     from datetime import UTC, datetime
 
     from pos.models import Order
@@ -399,7 +399,7 @@ def test_sell_voucher_only_order(emu, oc: OpenCartBackend) -> None:  # type: ign
     assert emu.orders[1]["payment_code"] == "bank_transfer"  # cod needs a shippable cart
 
 
-def test_php_fatal_error_page_is_clear(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_php_fatal_error_page_is_clear(emu: OpenCartEmulator, data_dir: Path) -> None:
     def fatal(request: httpx.Request) -> httpx.Response:
         if "api/cart/add" in str(request.url):
             return httpx.Response(200, headers={"Content-Type": "text/html; charset=UTF-8"},
@@ -425,7 +425,7 @@ def test_refused_placement_forgets_its_hint(oc: OpenCartBackend) -> None:
 
 @pytest.mark.parametrize("route", ["api/shipping/address", "api/payment/methods",
                                    "api/cart/products"])
-def test_session_data_expiry_before_a_step_replays(emu, data_dir: Path, route: str) -> None:  # type: ignore[no-untyped-def]
+def test_session_data_expiry_before_a_step_replays(emu: OpenCartEmulator, data_dir: Path, route: str) -> None:
     done = {"once": False}
 
     def gc(request: httpx.Request) -> httpx.Response:
@@ -440,7 +440,7 @@ def test_session_data_expiry_before_a_step_replays(emu, data_dir: Path, route: s
     assert emu.calls.count("api/login") == 2
 
 
-def test_ip_removed_after_login(emu, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ip_removed_after_login(emu: OpenCartEmulator, data_dir: Path) -> None:
     def move(request: httpx.Request) -> httpx.Response:
         if "api/customer" in str(request.url):
             emu.client_ip = "10.0.0.9"  # every call re-checks the IP: permission error
@@ -451,7 +451,7 @@ def test_ip_removed_after_login(emu, data_dir: Path) -> None:  # type: ignore[no
         oc.quote(cart(line("40")))
 
 
-def test_emulator_cart_edit_remove_clear_methods(emu) -> None:  # type: ignore[no-untyped-def]
+def test_emulator_cart_edit_remove_clear_methods(emu: OpenCartEmulator) -> None:
     url = "https://shop.test/index.php?route=api/"
     token = emu.handle(httpx.Request("POST", url + "login", data={"key": "test-key"})).json()[
         "api_token"]

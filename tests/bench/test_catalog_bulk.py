@@ -207,7 +207,7 @@ def test_first_import_when_the_index_builder_fails(
     assert "the FTS builder failed (sqlite3.OperationalError: database or disk is full)" \
         in caplog.text
     catalog.close()
-    monkeypatch.setattr(fts_build.sys, "executable", str(tmp_path / "no-python"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))  # fts_build's sys
     (tmp_path / "c.db").unlink()
     catalog = Catalog(tmp_path / "c.db")
     assert catalog.import_csv(path) == 45_000

@@ -233,14 +233,18 @@ def test_park_recall_and_void(session: PosSession) -> None:
 
 def test_stock_is_booked_and_place_is_idempotent_on_the_backend(session: PosSession) -> None:
     co = session.checkout
-    before = session.catalog.lookup("HEADPHONES").stock  # type: ignore[union-attr]
+    headphones = session.catalog.lookup("HEADPHONES")
+    assert headphones is not None and headphones.stock is not None
+    before = headphones.stock
     co.add("HEADPHONES", 2)
     co.take_payment("cash")
     order = co.place()
-    assert session.catalog.lookup("HEADPHONES").stock == before - 2  # type: ignore[union-attr]
+    assert session.catalog.lookup("HEADPHONES") == headphones.model_copy(  # booked once
+        update={"stock": before - 2})
     again = session.backend.place_order(order)  # a retry of the same sale: no second booking
     assert again.remote_id == order.remote_id
-    assert session.catalog.lookup("HEADPHONES").stock == before - 2  # type: ignore[union-attr]
+    assert session.catalog.lookup("HEADPHONES") == headphones.model_copy(  # booked once
+        update={"stock": before - 2})
 
 
 def test_price_override_needs_a_reason(session: PosSession) -> None:

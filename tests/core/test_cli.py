@@ -195,7 +195,7 @@ def test_environment_is_read_by_pydantic_settings_only_when_it_sets_something(
     config_file.write_text('lane = "L7"\ncashier = "ann"\n[profiles.shop]\nbackend = "local"\n')
     monkeypatch.delenv("POS_LANE")
 
-    def load(**env: str) -> str:
+    def load(**env: str) -> list[str]:
         return subprocess.run([sys.executable, "-c", _LOAD], env={**os.environ, **env},
                               capture_output=True, text=True, check=True).stdout.split()
 

@@ -634,7 +634,7 @@ class OpenCartEmulator:
             **cust, "comment": post.get("comment", ""), "total": f"{totals[-1][1]:.4f}",
             "order_status_id": post.get("order_status_id", "1"),
             "order_status": {"1": "Pending", "2": "Processing", "5": "Complete"}.get(
-                post.get("order_status_id", "1")),
+                post.get("order_status_id", "1"), ""),
             "payment_code": s["payment_method"],
             "shipping_code": (s.get("shipping_method") or {}).get("code", ""),
             "currency_code": s["currency"], "currency_value": str(RATES[s["currency"]]),

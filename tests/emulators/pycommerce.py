@@ -31,7 +31,7 @@ OUTDOOR = "f8a7b6c5-e4d3-4c2b-a1b0-9f8e7d6c5b4a"
 API_TOKEN = "pc-api-key-0123456789"
 USERNAME, EMAIL, PASSWORD = "cashier", "cashier@tech.test", "s3cret-pass"
 
-CATEGORIES = [
+CATEGORIES: list[dict[str, str | None]] = [
     {"id": "a1b2c3d4-e5f6-4a7b-9c8d-9e0f1a2b3c4d", "name": "Electronics",
      "description": "Electronic devices and gadgets", "slug": "electronics", "parent_id": None},
     {"id": "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e", "name": "Audio",
@@ -170,7 +170,7 @@ class PyCommerceEmulator:
         if slug not in self.products:
             return _error(404, "resource_not_found", "The requested resource was not found.",
                           f"Tenant '{slug}' does not exist.")
-        return slug
+        return str(slug)
 
     def _products(self, request: httpx.Request) -> httpx.Response:
         slug = self._tenant(request)
@@ -200,7 +200,7 @@ class PyCommerceEmulator:
         slug = self._tenant(request)
         if isinstance(slug, httpx.Response):
             return slug
-        rows = CATEGORIES if slug == "tech" else []
+        rows: list[dict[str, str | None]] = CATEGORIES if slug == "tech" else []
         parent = request.url.params.get("parent_id")
         if parent:
             rows = [c for c in rows if c["parent_id"] == parent]

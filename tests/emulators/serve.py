@@ -13,6 +13,7 @@ import importlib
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 
 import httpx
 
@@ -24,7 +25,7 @@ def make_server(handler: Handler, port: int = 0) -> ThreadingHTTPServer:
         def _any(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            host = f"http://127.0.0.1:{self.server.server_address[1]}"
+            host = f"http://127.0.0.1:{cast(ThreadingHTTPServer, self.server).server_port}"
             request = httpx.Request(self.command, host + self.path,
                                     headers=dict(self.headers.items()), content=body)
             response = handler(request)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from pos.models import OrderStatus
 from pos.session import PosSession
@@ -132,7 +134,7 @@ async def test_a_line_total_that_grows_is_shown_whole(app: PosApp) -> None:
         await settle(pilot)
         table = app.cart_screen.query_one("#lines", DataTable)
         assert table.get_row_at(0)[4] == "$19.00"
-        assert table.columns["total"].get_render_width(table) >= len("$19.00") + 2
+        assert table.columns[ColumnKey("total")].get_render_width(table) >= len("$19.00") + 2
         rendered = "".join(seg.text for seg in table.render_line(1))  # row 0 under the header
         assert "$19.00" in rendered
 
@@ -183,8 +185,10 @@ async def test_after_a_receipt_letters_start_the_next_sale_and_bound_keys_work(
     from screens.outbox import OutboxScreen
 
     async with app.run_test(size=(120, 40)) as pilot:
-        for key, check in (("f", lambda: app.cart_screen.scan_input.value == "f"),
-                           ("ctrl+b", lambda: isinstance(app.screen, OutboxScreen))):
+        checks: list[tuple[str, Callable[[], bool]]] = [
+            ("f", lambda: app.cart_screen.scan_input.value == "f"),
+            ("ctrl+b", lambda: isinstance(app.screen, OutboxScreen))]
+        for key, check in checks:
             await scan(pilot, "MUG")
             await pilot.press("f12")
             await settle(pilot)
