@@ -51,6 +51,12 @@ def catalog_db(run: Run, count: int) -> Path:
     return db
 
 
+def _remove_db(path: Path) -> None:
+    """A database file and its WAL files, where they exist."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
 # --- import ---------------------------------------------------------------------------------------
 
 
@@ -69,8 +75,7 @@ def bench_import(run: Run, count: int, name: str, target: float) -> None:
     reference = _reference_import(csv_path, run.workdir / f"reference-{count}.db")
     (run.workdir / f"reference-{count}.db").unlink()
     path = run.workdir / f"catalog-{count}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
+    _remove_db(path)
     started = time.perf_counter()
     catalog = Catalog(path)
     imported = catalog.import_csv(csv_path)
@@ -117,8 +122,7 @@ def refresh_rows(rows: list[list[str]], prices: float, names: float, new: int,
 
 def _copy_db(source: Path, target: Path) -> None:
     """A consistent copy of a catalog (SQLite's backup), so each refresh starts the same."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
+    _remove_db(target)
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     dst.close()
@@ -162,8 +166,7 @@ def bench_refresh(run: Run, count: int, name: str, target: float,
             times.append(time.perf_counter() - started)
         seconds[kind] = statistics.median(times)
         note(f"refresh of {count:,} ({kind}): {', '.join(f'{t:.2f}' for t in times)} s")
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target_db) + suffix).unlink(missing_ok=True)
+    _remove_db(target_db)
     first = refreshes[0][0]
     reference = _reference_refresh(csv_path, files[first], run.workdir / "reference-r.db")
     (run.workdir / "reference-r.db").unlink()

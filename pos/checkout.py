@@ -41,6 +41,11 @@ from pos.sync import SyncEngine
 from pos.tender import offered_method, pending_link, settle, tender
 
 
+def _not_found(code: str) -> NotFoundError:
+    return NotFoundError(message=f"No product with barcode, SKU or id {code!r}.",
+                         hint="Check the code, or type part of the name to search.")
+
+
 class Checkout:
     def __init__(self, ledger: Ledger, catalog: Catalog, backend: Backend, sync: SyncEngine, *,
                  lane: str, cashier: str = "", profile: str = "local",
@@ -105,8 +110,7 @@ class Checkout:
     def find(self, code: str) -> Product:
         product = self.catalog.lookup(code)
         if product is None:
-            raise NotFoundError(message=f"No product with barcode, SKU or id {code!r}.",
-                                hint="Check the code, or type part of the name to search.")
+            raise _not_found(code)
         return product
 
     def find_typed(self, text: str) -> Product:
@@ -125,7 +129,7 @@ class Checkout:
             raise NotFoundError(message=f"{text!r} is not a code, and several products are "
                                         "named like it.",
                                 hint="Choose one in the list with ↓ and Enter, or type more.")
-        return self.find(text)
+        raise _not_found(text)
 
     def search(self, text: str, limit: int = 50) -> list[Product]:
         return self.catalog.search(text, limit)

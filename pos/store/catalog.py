@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -122,14 +122,31 @@ _NAME_KEY = "lower(name)"
 # typed text is split into words at spaces and at LIKE's wildcards
 _SEPARATORS = re.compile(r"[\s%_]+")
 _SPACE = re.compile(r"\s")  # a code (SKU, barcode) has none
+
+
+def upsert_sql(updated: Sequence[str], where: str) -> str:
+    """One product row (`COLUMNS`' order) inserted, or its `updated` columns set by id when
+    `where` holds (it sees `products.<column>` and `excluded.<column>`)."""
+    return (f"INSERT INTO products ({', '.join(COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT(id) DO UPDATE SET "
+            + ", ".join(f"{c}=excluded.{c}" for c in updated) + f" WHERE {where}")
+
+
+def differs(columns: Sequence[str]) -> str:
+    """SQL true when the stored row's `columns` differ from the row being upserted."""
+    return (f"({', '.join(f'products.{c}' for c in columns)}) IS NOT "
+            f"({', '.join(f'excluded.{c}' for c in columns)})")
+
+
 _UPDATED = [c for c in COLUMNS if c != "id"]
-UPSERT = (  # one product row, inserted or updated by id; a row that would not change is left
-    # alone (no page written, no index entry rewritten: most rows of a catalog refresh)
-    f"INSERT INTO products ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
-    "ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in _UPDATED)
-    + " WHERE (" + ", ".join(f"products.{c}" for c in _UPDATED) + ") IS NOT ("
-    + ", ".join(f"excluded.{c}" for c in _UPDATED) + ")"
-)
+# a row that would not change is left alone (no page written, no index entry rewritten: most
+# rows of a catalog refresh)
+UPSERT = upsert_sql(_UPDATED, differs(_UPDATED))
+
+
+def max_rowid(conn: sqlite3.Connection) -> int:
+    """The products table's highest rowid (0 when empty)."""
+    return int(conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0)
 
 
 def product_row(p: Product) -> tuple[Any, ...]:

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from pos.errors import InputError
 from pos.models import ProductOption
 from pos.money import parse_money
-from pos.store.catalog import COLUMNS, UPSERT
+from pos.store.catalog import COLUMNS, UPSERT, max_rowid
 from pos.store.catalog_refresh import KeyChanges, RenameLog
 from pos.store.db import Database, set_wal, transaction
 from pos.store.fts_build import FtsBuilder
@@ -74,7 +74,7 @@ def bulk_upsert(db: Database, db_path: Path, rows: Iterator[tuple[Any, ...]],
     rollback journal instead of the WAL (see `_rollback_journal`).
     """
     chunks = _chunks(rows, _CHUNK)
-    journal = not _max_rowid(db.conn) and _rollback_journal(db.conn)
+    journal = not max_rowid(db.conn) and _rollback_journal(db.conn)
     try:
         with _no_cycle_collection(), transaction(db, db_path) as conn:
             return _load(conn, chunks, progress, db_path)
@@ -146,7 +146,7 @@ def _load(conn: sqlite3.Connection, chunks: Iterator[list[tuple[Any, ...]]],
     are indexed at the end (see `_refresh`). A small load into a big catalog keeps the triggers.
     """
     chunk = next(chunks, [])
-    last_rowid = _max_rowid(conn)
+    last_rowid = max_rowid(conn)
     if len(chunk) < _CHUNK and last_rowid >= 4 * len(chunk):
         return _upsert_chunks(conn, chunk, chunks, progress)
     rebuilt = _drop_schema(conn, "trigger")  # CREATE statements to run again after the load
@@ -194,7 +194,7 @@ def _load_into_empty(conn: sqlite3.Connection, chunk: list[tuple[Any, ...]],
     builder = _start_builder(conn, db_path) if len(chunk) >= _CHUNK else None
     try:
         count = _upsert_chunks(conn, chunk, chunks, progress, builder.add if builder else None)
-        if not (builder and _max_rowid(conn) == count and builder.copy_into(conn)):
+        if not (builder and max_rowid(conn) == count and builder.copy_into(conn)):
             conn.execute("INSERT INTO products_fts(products_fts) VALUES ('rebuild')")
     finally:
         if builder:
@@ -256,10 +256,6 @@ def _fts_automerge(conn: sqlite3.Connection, value: int) -> int:
     row = conn.execute("SELECT v FROM products_fts_config WHERE k = 'automerge'").fetchone()
     conn.execute("INSERT INTO products_fts(products_fts, rank) VALUES ('automerge', ?)", [value])
     return int(row[0]) if row else _FTS_DEFAULT_AUTOMERGE
-
-
-def _max_rowid(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0)
 
 
 def _chunks(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:

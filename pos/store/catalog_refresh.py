@@ -29,19 +29,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from pos.store.catalog import COLUMNS, UPSERT
+from pos.store.catalog import COLUMNS, UPSERT, differs, max_rowid, upsert_sql
 
 _KEYS = ("sku", "barcode", "name")  # the columns an index holds (besides id)
 _OTHERS = [c for c in COLUMNS if c != "id" and c not in _KEYS]
 _NOTE_FUNCTION = "pos_note_key_change"
-_REFRESH_UPSERT = (
-    f"INSERT INTO products ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
-    "ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in _OTHERS)
-    + f" WHERE {_NOTE_FUNCTION}(products.rowid, "
-    + ", ".join(f"excluded.{c}, products.{c} IS NOT excluded.{c}" for c in _KEYS) + ", ("
-    + ", ".join(f"products.{c}" for c in _OTHERS) + ") IS NOT ("
-    + ", ".join(f"excluded.{c}" for c in _OTHERS) + "))"
-)
+_REFRESH_UPSERT = upsert_sql(_OTHERS, f"{_NOTE_FUNCTION}(products.rowid, " + ", ".join(
+    f"excluded.{c}, {differs([c])}" for c in _KEYS) + f", {differs(_OTHERS)})")
 
 # a rebuild costs about what updating the index for a fifth of the rows does (see above)
 _REBUILD_RATIO = 5
@@ -75,7 +69,7 @@ class RenameLog:
 
     def check(self, _: object = None) -> None:
         """Between chunks: stop logging once a rebuild is the cheaper end."""
-        if self.logging and self.renamed() * _REBUILD_RATIO > self._rows():
+        if self.logging and self.renamed() * _REBUILD_RATIO > max_rowid(self.conn):
             self.logging = False
             self.conn.execute("DROP TRIGGER IF EXISTS temp.pos_renamed")
 
@@ -99,9 +93,6 @@ class RenameLog:
         self.conn.execute("DROP TRIGGER IF EXISTS temp.pos_renamed")
         self.conn.execute("DROP TABLE IF EXISTS temp.pos_renamed")
 
-    def _rows(self) -> int:
-        return int(self.conn.execute("SELECT max(rowid) FROM products").fetchone()[0] or 0)
-
 
 class KeyChanges:
     """A refresh's upsert, cheaper when most rows keep their SKU, barcode and name (held by
@@ -120,15 +111,12 @@ class KeyChanges:
 
     def _note(self, rowid: int, sku: str, sku_differs: int, barcode: str, barcode_differs: int,
               name: str, name_differs: int, others_differ: int) -> int:
-        if sku_differs or barcode_differs or name_differs:
-            keys, values = [], []
-            for column, value, differs in (("sku", sku, sku_differs),
-                                           ("barcode", barcode, barcode_differs),
-                                           ("name", name, name_differs)):
-                if differs:
-                    keys.append(column)
-                    values.append(value)
-            self.changed.setdefault(tuple(keys), []).append((*values, rowid))
+        changed = [(column, value) for column, value, differs_ in zip(
+            _KEYS, (sku, barcode, name), (sku_differs, barcode_differs, name_differs),
+            strict=True) if differs_]
+        if changed:
+            columns, values = zip(*changed, strict=True)
+            self.changed.setdefault(columns, []).append((*values, rowid))
         return others_differ
 
     def upsert(self, chunk: list[tuple[Any, ...]]) -> None:
