@@ -140,8 +140,9 @@ class Checkout:
         A text that is itself a known code wins over the quantity syntax (a backend's random
         product id such as `3xK9...` is not "3 × K9...")."""
         whole = text.strip()
-        if whole and self.catalog.lookup(whole) is not None:
-            return self.add(whole, 1)
+        product = self.catalog.lookup(whole) if whole else None
+        if product is not None:
+            return self.add_product(product, 1)
         quantity, code = parse_scan(text)
         if not code:
             raise InputError(message="Nothing to add.", hint="Scan or type a code.")
