@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos.backends import create_backend
-from pos.backends.base import Backend, BackendContext
+from pos.backends.base import Backend, BackendContext, Capability, RemoteCatalogSettings
 from pos.checkout import Checkout
 from pos.config import Settings, default_data_dir, load_settings
 from pos.store import Catalog, Ledger, catalog_path
@@ -22,6 +22,7 @@ from pos.sync import SyncEngine
 if TYPE_CHECKING:  # imported where used: the counter's start-up needs none of them
     from pos.cash import CashDrawer
     from pos.cashiers import Cashier, Cashiers
+    from pos.catalog_sync import CatalogRefresher
     from pos.printing import PrintJob
     from pos.refunds import RefundService
     from pos.reports import Reports
@@ -115,15 +116,34 @@ class PosSession:
         """The backend of a profile, created on first use (so an unused sink costs nothing)."""
         if profile not in self._backends:
             table = self.settings.profile_table(profile)
-            catalog = self.catalog if profile == self.profile else None
-            context = BackendContext(
-                data_dir=self.data_dir, profile=profile, lane=self.lane, cashier=self.cashier,
-                tax_classes=catalog.tax_classes if catalog else dict,
-                transport=self.transports.get(profile))
             if table.get("verify_tls") is False:
                 log.warning("profile %s: TLS certificate verification is OFF", profile)
-            self._backends[profile] = create_backend(table, context)
+            self._backends[profile] = self.new_backend(profile)
         return self._backends[profile]
+
+    def new_backend(self, profile: str) -> Backend:
+        """Another instance of a profile's backend (its own client and connections), for work
+        beside the counter's (the background catalog refresh); the caller closes it."""
+        catalog = self.catalog if profile == self.profile else None
+        context = BackendContext(
+            data_dir=self.data_dir, profile=profile, lane=self.lane, cashier=self.cashier,
+            tax_classes=catalog.tax_classes if catalog else dict,
+            transport=self.transports.get(profile))
+        return create_backend(self.settings.profile_table(profile), context)
+
+    def catalog_refresher(self) -> CatalogRefresher | None:
+        """The counter's background catalog refresh, when this profile's store has a catalog
+        to pull and its `catalog_refresh_minutes` is not 0 (None otherwise)."""
+        backend = self.backend
+        settings = backend.settings
+        if (not backend.supports(Capability.CATALOG)
+                or not isinstance(settings, RemoteCatalogSettings)
+                or settings.catalog_refresh_minutes <= 0):
+            return None
+        from pos.catalog_sync import CatalogRefresher
+
+        return CatalogRefresher(settings.catalog_refresh_minutes * 60, self.catalog.path,
+                                lambda: self.new_backend(self.profile))
 
     @property
     def backend(self) -> Backend:

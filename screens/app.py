@@ -16,18 +16,23 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.types import CSSPathType
+from textual.worker import get_current_worker
 
 from pos.errors import PosError
 from pos.session import PosSession
 from screens.cart import CartScreen
 from screens.widgets import StatusBar
+
+if TYPE_CHECKING:
+    from pos.catalog_sync import CatalogRefresher
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -42,6 +47,7 @@ class PosApp(App[int]):
     TITLE = "pos"
     ENABLE_COMMAND_PALETTE = True
     PROBE_EVERY_S = 30.0  # with nothing to send, ask the store this often whether it answers
+    CATALOG_CHECK_S = 60.0  # whether a background catalog refresh is due, checked this often
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="help"),
         Binding("f2", "open('customer')", "Customer", id="customer"),
@@ -70,6 +76,7 @@ class PosApp(App[int]):
         self.online = True
         self.pending = 0
         self._probed_at = -math.inf  # the first sync tick with nothing to send asks the store
+        self.catalog_refresher: CatalogRefresher | None = None  # set with the background work
         self.cart_screen = CartScreen()
         self.logging_in = False  # the login modal is up: only quit works
         self._started = False  # background work starts after the cart's first paint
@@ -84,10 +91,15 @@ class PosApp(App[int]):
         self.ask_login(self._cashier_names())
 
     def _start_background(self) -> None:
-        """After the cart's first paint: the status, sync and a pending payment."""
-        self.refresh_status()
+        """After the cart's first paint: the status, sync, the catalog's refresh (a store
+        with a catalog to pull) and a pending payment."""
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
+            self.catalog_refresher = self.session.catalog_refresher()
+            if self.catalog_refresher is not None:
+                self.refresh_catalog()
+                self.set_interval(self.CATALOG_CHECK_S, self.refresh_catalog)
+        self.refresh_status()
         self.run_io(self.checkout.pending_payment, self._resume_payment)
 
     def _resume_payment(self, pending: object) -> None:
@@ -211,6 +223,26 @@ class PosApp(App[int]):
             log.exception("sync failed")
         self.call_from_thread(self._set_status, *self._read_status())
 
+    @work(thread=True, group="catalog", exit_on_error=False)
+    def refresh_catalog(self) -> None:
+        """Pull the catalog from the store when a refresh is due (`CatalogRefresher`), beside
+        the sale: the counter sells from the catalog as it was until the refresh commits, and
+        closing the counter abandons a refresh (nothing written)."""
+        refresher = self.catalog_refresher
+        if refresher is None:
+            return
+        worker = get_current_worker()
+        try:
+            if refresher.due():
+                refresher.run(stop=lambda: worker.is_cancelled, started=lambda: (
+                    self.call_from_thread(self._set_status, *self._read_status())))
+        except PosError:
+            pass  # kept by the refresher (the status bar shows it) and logged
+        except Exception:  # a bug must not take the counter down: log it, keep selling
+            log.exception("catalog refresh failed")
+        if not worker.is_cancelled:
+            self.call_from_thread(self._set_status, *self._read_status())
+
     def _probe(self) -> None:
         """The store answers (online) or not (offline), where its backend can tell cheaply."""
         answers = self.session.backend.reachable()
@@ -239,8 +271,11 @@ class PosApp(App[int]):
     def status_text(self) -> str:
         s = self.session
         state = "[green]online[/]" if self.online else "[red]offline[/]"
-        return (f" {s.profile} │ {state} │ outbox {self.pending} │ lane {s.lane} │ "
+        text = (f" {s.profile} │ {state} │ outbox {self.pending} │ lane {s.lane} │ "
                 f"cashier {s.cashier or '-'}")
+        if self.catalog_refresher is not None:
+            text += f" │ {catalog_status(self.catalog_refresher)}"
+        return text
 
     # --- navigation --------------------------------------------------------------------------
 
@@ -316,6 +351,23 @@ class PosApp(App[int]):
         from screens.receipt import ReceiptScreen
         self.to_cart()
         self.push_screen(ReceiptScreen(number))
+
+
+def catalog_status(refresher: CatalogRefresher) -> str:
+    """The status bar's catalog part: when the catalog was last pulled from the store (local
+    time; the date when not today), and whether a refresh is running or the last one failed."""
+    if refresher.synced_at is None:
+        text = "catalog not synced"
+    else:
+        synced = refresher.synced_at.astimezone()
+        today = datetime.now(synced.tzinfo).date()
+        text = "catalog " + (f"{synced:%H:%M}" if synced.date() == today
+                             else f"{synced:%d %b %H:%M}")
+    if refresher.running:
+        return f"{text}, refreshing…"
+    if refresher.failed:
+        return f"[yellow]{text}, refresh failed[/]"
+    return text
 
 
 def run_app(session: PosSession) -> int:

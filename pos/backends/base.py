@@ -25,7 +25,7 @@ from enum import Flag, auto
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pos.errors import OutcomeUnknown, PermanentError, PosError, TransientError
 from pos.models import (
@@ -73,6 +73,14 @@ class BackendSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     backend: str
+
+
+class RemoteCatalogSettings(BackendSettings):
+    """The profile key of a backend whose catalog the counter pulls from the store."""
+
+    # minutes between the counter's background refreshes of its catalog (0: only by hand,
+    # `pos catalog sync`); see `pos.catalog_sync.CatalogRefresher`
+    catalog_refresh_minutes: float = Field(default=60.0, ge=0)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
+from pos.backends.base import RemoteCatalogSettings
 from pos.backends.http import HttpBackendSettings
 
 STORE = "Align Commerce"
@@ -17,7 +18,7 @@ LINK_STATUS: dict[str, Literal["pending", "paid", "canceled", "failed"]] = {
     "pending": "pending", "success": "paid", "cancel": "canceled", "fail": "failed"}
 
 
-class AlignCommerceSettings(HttpBackendSettings):
+class AlignCommerceSettings(HttpBackendSettings, RemoteCatalogSettings):
     backend: str = "aligncommerce"
     base_url: str = "https://api.aligncommerce.com/"
     username: str

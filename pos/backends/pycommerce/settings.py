@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 
+from pos.backends.base import RemoteCatalogSettings
 from pos.backends.http import HttpBackendSettings
 from pos.errors import InputError
 from pos.models import PaymentMethod
@@ -22,7 +23,7 @@ PAYMENT_METHODS = (
 )
 
 
-class PyCommerceSettings(HttpBackendSettings):
+class PyCommerceSettings(HttpBackendSettings, RemoteCatalogSettings):
     backend: str = "pycommerce"
     tenant: str = Field(min_length=1)  # the tenant slug, e.g. "tech"
     token: SecretStr | None = None  # an API key / JWT used as is
