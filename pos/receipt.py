@@ -8,6 +8,7 @@ shows it as `*NUMBER*`, the Code 39 way of writing a scannable number).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -129,8 +130,7 @@ def refund_lines(refund: Refund, shop: ShopSettings | None = None, width: int = 
     out.append(f"Reason: {refund.reason}"[:width])
     if refund.full:
         out.append("The whole order is refunded.")
-    if refund.note:
-        out.append(refund.note)
+    out.extend(textwrap.wrap(refund.note, width))  # what went back besides money, caps
     out.append("=" * width)
     return out
 

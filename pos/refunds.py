@@ -6,8 +6,10 @@ added on top (an included tax is already inside the total). A partial quantity r
 in proportion, rounded per line; the refund that takes a line's last units refunds exactly what is
 left of its value, so several partial refunds always add up to the full line.
 
-Each refund has its own lane-safe number `<order number>-R<n>`. Stock goes back to the embedded
-store at once (`LocalBackend.refund`); another backend that can take refunds is told through the
+Each refund has its own lane-safe number `<order number>-R<n>`. The embedded store books it at
+once (`LocalBackend.refund`: stock and earned points, and for a whole order what the sale spent
+of points, coupon, vouchers and credit; what it gave back joins the refund's note); another
+backend that can take refunds is told through the
 outbox (kind `status`: `update_order_status(order, "refunded", reason)`) once the whole order is
 refunded (the status API knows whole-order states only); a backend that cannot is noted. A
 refund that returns everything cancels the order, and every configured sink gets a `mirror`.
@@ -320,17 +322,22 @@ class RefundService:
         return refund
 
     def _tell_backend(self, order: Order, refund: Refund, backend: Backend) -> Refund:
-        """The embedded store books the stock now; other stores hear through the outbox."""
+        """The embedded store books the refund now (stock, points, and for a whole order its
+        coupon, vouchers and credit: what it gave back joins the refund's note); other stores
+        hear through the outbox."""
         if not _is_local(backend):
             return refund
         try:
-            backend.refund(order, refund)  # type: ignore[attr-defined]
+            given = str(backend.refund(order, refund) or "")  # type: ignore[attr-defined]
         except PosError as exc:
-            note = f"Stock not returned: {exc.one_line()}"
-            with transaction(self.ledger.db, self.ledger.path) as conn:
-                conn.execute("UPDATE refunds SET note = ? WHERE number = ?", [note, refund.number])
-            return refund.model_copy(update={"note": note})
-        return refund
+            given = f"Stock not returned: {exc.one_line()}"
+        if not given:
+            return refund
+        note = " ".join(n for n in (refund.note, f"{given[0].upper()}{given[1:]}.") if n)
+        with transaction(self.ledger.db, self.ledger.path) as conn:
+            conn.execute("UPDATE refunds SET note = ?, data = json_set(data, '$.note', ?) "
+                         "WHERE number = ?", [note, note, refund.number])
+        return refund.model_copy(update={"note": note})
 
 
 def _cap_to_paid(order: Order, refund: Refund, previous: Sequence[Refund]) -> Refund:

@@ -47,6 +47,19 @@ def test_text_receipt_has_tax_id_taxes_change_and_code(session: PosSession) -> N
     assert "Refund T1-000001-R1                $-10.28" in again
 
 
+def test_a_long_refund_note_is_wrapped_to_the_slip(session: PosSession) -> None:
+    checkout = session.new_checkout(persist=False)
+    checkout.add("MUG", 3)
+    checkout.add_voucher("GIFT10")
+    checkout.take_payment("cash")
+    order = checkout.place()
+    refund = session.refunds.refund(order.number, reason="all")
+    assert "Capped at" in refund.note and "back on gift voucher GIFT10" in refund.note
+    slip = render_refund(refund, SHOP).splitlines()
+    assert all(len(line) <= 42 for line in slip)
+    assert " ".join(slip).count("GIFT10") == 1
+
+
 def test_escpos_job_on_dummy_printer(session: PosSession) -> None:
     order = sale_a(session)
     job = PrintJob(receipt_lines(order, SHOP), order.number)

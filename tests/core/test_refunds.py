@@ -224,3 +224,70 @@ def test_shipping_goes_back_with_the_last_refund(session: PosSession) -> None:
     last = session.refunds.refund(order.number, {"MUG": 1}, reason="b")
     assert (last.amount, last.shipping, last.full) == (D("15.28"), D("5.00"), True)  # 10.28 + 5
     assert first.amount + last.amount == order.totals.total
+
+
+def demo_row(session: PosSession, sql: str, key: str) -> tuple[object, ...]:
+    row = session.backend.db.execute(sql, [key]).fetchone()  # type: ignore[attr-defined]
+    assert row is not None
+    return tuple(row)
+
+
+def test_a_refund_gives_back_what_the_sale_took_from_the_demo_store(
+        session: PosSession) -> None:
+    """Ana (250 points, 10.00 store credit) buys 3 mugs (9 points earned each) and 2 scarves
+    paying 100 points, coupon SAVE10, gift voucher GIFT10 and her credit: a partial refund takes back the
+    points its units earned; the refund of the rest gives back the points spent, the coupon use,
+    the voucher's balance and the credit (the money part is capped at what the till took)."""
+    points = "SELECT reward_points, store_credit FROM demo_customers WHERE id = ?"
+    uses = "SELECT uses FROM demo_coupons WHERE code = ?"
+    balance = "SELECT balance FROM demo_vouchers WHERE code = ?"
+    before_uses = int(str(demo_row(session, uses, "SAVE10")[0]))
+    checkout = session.new_checkout(persist=False)
+    checkout.set_customer(next(c for c in checkout.search_customers("Lima") if c.id == "3"))
+    checkout.add("MUG", 3)
+    checkout.add("SCARF-VAT", 2)
+    checkout.apply_coupon("SAVE10")
+    checkout.set_reward(100)
+    checkout.add_voucher("GIFT10")
+    checkout.use_store_credit()
+    checkout.take_payment("cash")
+    order = checkout.place()
+    assert order.reward == 100 and order.totals.store_credit == D("10.00")
+    assert order.totals.total > 0
+    sold = demo_row(session, points, "3")
+    assert sold[0] == 250 - 100 + 27  # spent 100, earned 3 × 9
+    assert D(str(sold[1])) == D("10.00") - order.totals.store_credit
+    assert demo_row(session, uses, "SAVE10")[0] == before_uses + 1
+    assert D(str(demo_row(session, balance, "GIFT10")[0])) < D("10.00")
+
+    first = session.refunds.refund(order.number, {"MUG": 1}, reason="chipped")
+    assert not first.full and "9 points earned taken back" in first.note
+    assert demo_row(session, points, "3")[0] == 250 - 100 + 18
+    assert demo_row(session, uses, "SAVE10")[0] == before_uses + 1  # not yet: partial
+
+    rest = session.refunds.refund(order.number, None, reason="all of it")
+    assert rest.full
+    for text in ("100 reward points back", "18 points earned taken back",
+                 "coupon SAVE10 use returned", "back on gift voucher GIFT10",
+                 "store credit back"):
+        assert text in rest.note
+    assert demo_row(session, points, "3") == (250, "10.00")
+    assert demo_row(session, uses, "SAVE10")[0] == before_uses
+    assert D(str(demo_row(session, balance, "GIFT10")[0])) == D("10.00")
+    assert session.refunds.get(rest.number).note == rest.note  # kept with the refund
+    # booked once: telling the demo store again changes nothing
+    assert session.backend.refund(order, rest) == ""  # type: ignore[attr-defined]
+    assert demo_row(session, points, "3") == (250, "10.00")
+
+
+def test_points_earned_and_already_spent_never_go_below_zero(session: PosSession) -> None:
+    checkout = session.new_checkout(persist=False)
+    checkout.set_customer(next(c for c in checkout.search_customers("Lima") if c.id == "3"))
+    checkout.add("HEADPHONES", 1)  # earns 60
+    checkout.take_payment("cash")
+    order = checkout.place()
+    session.backend.db.execute(  # type: ignore[attr-defined]
+        "UPDATE demo_customers SET reward_points = 10 WHERE id = '3'")  # spent elsewhere
+    refund = session.refunds.refund(order.number, None, reason="returned")
+    assert "60 points earned taken back" in refund.note
+    assert demo_row(session, "SELECT reward_points FROM demo_customers WHERE id = ?", "3") == (0,)

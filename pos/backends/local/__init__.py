@@ -369,24 +369,68 @@ class LocalBackend(Backend):
             raise NotFoundError(message=f"The demo store has no order {remote_id}.")
         return _remote(row)
 
-    def refund(self, order: Order, refund: Refund) -> None:
-        """Book a refund: stock back for each refunded line, `refunded` when it is complete.
+    def refund(self, order: Order, refund: Refund) -> str:
+        """Book a refund: what the sale took from the store comes back. Stock for each refunded
+        line, and the reward points those units earned are taken back (never below zero); when
+        the order is refunded whole (`refunded`), the rest of what the sale booked is undone —
+        the points it spent, its coupon use, the gift vouchers and store credit it used — as
+        OpenCart does when an order leaves its complete states. Returns what was given back,
+        for the refund's note ("" when nothing but stock).
 
         Keyed by the refund's number, so booking the same refund twice changes nothing.
         """
         with transaction(self.db, self.catalog.path) as conn:
             if conn.execute("SELECT 1 FROM demo_refunds WHERE number = ?",
                             [refund.number]).fetchone():
-                return
+                return ""
             conn.execute("INSERT INTO demo_refunds (number, order_number, created_at, amount, "
                          "data) VALUES (?, ?, ?, ?, ?)",
                          [refund.number, order.number, refund.created_at.isoformat(),
                           str(refund.amount), refund.model_dump_json()])
             for line in refund.lines:
                 self.catalog.adjust_stock(conn, line.product_id, line.quantity)
+            reward = {line.key: line.reward for line in order.lines}
+            earned = sum(reward.get(line.key, 0) * line.quantity for line in refund.lines)
+            given: list[str] = []
             if refund.full:
                 conn.execute("UPDATE demo_orders SET status = 'refunded' WHERE number = ?",
                              [order.number])
+                given = self._unbook(conn, order)
+            spent = order.reward if refund.full else 0
+            if order.customer.id and (spent or earned):
+                conn.execute("UPDATE demo_customers SET reward_points = "
+                             "max(reward_points + ? - ?, 0) WHERE id = ?",
+                             [spent, earned, order.customer.id])
+                given.insert(0, ", ".join(filter(None, [
+                    f"{spent} reward points back" if spent else "",
+                    f"{earned} points earned taken back" if earned else ""])))
+        return "; ".join(given)
+
+    def _unbook(self, conn: sqlite3.Connection, order: Order) -> list[str]:
+        """Undo the coupon use, gift vouchers and store credit a sale booked (`_book`), in the
+        refund's transaction; what was given back, one text each."""
+        given: list[str] = []
+        if order.coupon:
+            conn.execute("UPDATE demo_coupons SET uses = max(uses - 1, 0) WHERE code = ?",
+                         [order.coupon])
+            given.append(f"coupon {order.coupon} use returned")
+        used = [tl.amount for tl in order.totals.lines if tl.code == "voucher"]
+        for code, amount in zip(order.vouchers, used, strict=False):
+            row = conn.execute("SELECT balance FROM demo_vouchers WHERE code = ?",
+                               [code]).fetchone()
+            if row is not None:
+                conn.execute("UPDATE demo_vouchers SET balance = ? WHERE code = ?",
+                             [str(Decimal(row[0]) - amount), code])
+                given.append(f"{-amount} back on gift voucher {code}")
+        if order.totals.store_credit and order.customer.id:
+            row = conn.execute("SELECT store_credit FROM demo_customers WHERE id = ?",
+                               [order.customer.id]).fetchone()
+            if row is not None:
+                conn.execute("UPDATE demo_customers SET store_credit = ? WHERE id = ?",
+                             [str(Decimal(row[0]) + order.totals.store_credit),
+                              order.customer.id])
+                given.append(f"{order.totals.store_credit} store credit back")
+        return given
 
     def update_order_status(self, order: Order, status: str, reason: str = "") -> None:
         with transaction(self.db, self.catalog.path) as conn:
