@@ -264,8 +264,10 @@ class PosApp(App[int]):
 
     def _set_status(self, pending: int, online: bool) -> None:
         self.pending, self.online = pending, online
-        for bar in self.screen.query(StatusBar):
-            bar.update(self.status_text)
+        text = self.status_text
+        for screen in self.screen_stack:  # the screens underneath too: current when shown again
+            for bar in screen.query(StatusBar):
+                bar.update(text)
 
     @property
     def status_text(self) -> str:

@@ -265,3 +265,18 @@ async def test_switch_cashier(session: PosSession) -> None:
         assert app.screen is app.cart_screen
         assert "cashier Bob" in str(app.screen.query_one(StatusBar).render())
     assert app.checkout.cashier == "Bob"
+
+
+async def test_status_bar_is_current_when_the_cart_shows_again(app: PosApp) -> None:
+    """A worker's status (outbox, online) lands while another screen is up: the cart's bar shows
+    it as soon as the cashier is back, not at the next sync tick."""
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, OrdersScreen)
+        app._set_status(5, False)
+        await pilot.press("escape")
+        await settle(pilot)
+        bar = str(app.screen.query_one(StatusBar).content)
+        assert "outbox 5" in bar and "offline" in bar
