@@ -26,6 +26,7 @@ BENCHMARKS: list[tuple[Callable[[Run], None], tuple[str, ...], bool]] = [
     (sync.bench_sync, ("sync_orders_per_s", "sync_cpu_ms_per_order"), True),
     (tui.bench_startup, ("startup_ms", "startup_rss_mb"), True),
     (tui.bench_scan, ("scan_to_screen_p50_ms", "scan_to_screen_p99_ms"), True),
+    (tui.bench_scan_during_refresh, ("scan_during_refresh_p99_ms",), False),
 ]
 
 

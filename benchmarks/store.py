@@ -120,7 +120,7 @@ def refresh_rows(rows: list[list[str]], prices: float, names: float, new: int,
     return out
 
 
-def _copy_db(source: Path, target: Path) -> None:
+def copy_db(source: Path, target: Path) -> None:
     """A consistent copy of a catalog (SQLite's backup), so each refresh starts the same."""
     _remove_db(target)
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
@@ -158,7 +158,7 @@ def bench_refresh(run: Run, count: int, name: str, target: float,
             csv.writer(fh).writerows([HEADER, *refresh_rows(rows, prices, names, new)])
         times = []
         for _ in range(repeat if kind == refreshes[0][0] else 1):
-            _copy_db(source, target_db)
+            copy_db(source, target_db)
             started = time.perf_counter()
             catalog = Catalog(target_db)
             catalog.import_csv(files[kind])

@@ -31,7 +31,7 @@ import sys
 import termios
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from typing import Any
 from textual import events
 
 from benchmarks.common import Run, emit, note, percentile
+from pos.catalog_refresher import CatalogRefresher, RefreshStopped, pull_in_process
 
 NAMES = (("startup_ms", "ms", 400.0), ("startup_rss_mb", "MB", 60.0),
          ("scan_to_screen_p50_ms", "ms", 50.0), ("scan_to_screen_p99_ms", "ms", 150.0))
@@ -196,25 +197,20 @@ async def _drive(app: Any, codes: list[str], row_of: Any) -> list[float]:
     return samples
 
 
-def bench_scan(run: Run) -> None:
-    from benchmarks.tui_ref import ScanRefApp
+def _scan_codes(rounds: int) -> tuple[list[str], dict[str, str]]:
+    """The scans: 40 demo products without options, `rounds` times each (a new line, then
+    quantity updates); and each barcode's product name (to find its row)."""
     from pos.backends.local import demo_data
-    from pos.config import load_settings
-    from pos.money import format_money
-    from pos.session import open_session
-    from screens.app import PosApp
 
-    root = run.workdir / "tui-scan"
-    data = root / "data"
-    data.mkdir(parents=True, exist_ok=True)
     products = [p for p in demo_data.products()
                 if not p.options and p.minimum <= 1 and (p.stock or 0) > SCAN_ROUNDS][
         10:10 + SCAN_PRODUCTS]
-    names = {p.barcode: p.name for p in products}
-    # each scan waits untimed for the app to go idle first (Pilot.pause: ≈ 0.1 s here), so
-    # --quick scans each product twice (a new line, then a quantity update): 80 scans
-    rounds = QUICK_SCAN_ROUNDS if run.quick else SCAN_ROUNDS
-    codes = [p.barcode for _ in range(rounds) for p in products]
+    return [p.barcode for _ in range(rounds) for p in products], {p.barcode: p.name
+                                                                  for p in products}
+
+
+def _pos_row(names: dict[str, str]) -> Callable[[Any, str, int], bool]:
+    """Whether PosApp's cart table shows the product scanned as `code` with quantity `qty`."""
     keys: dict[str, Any] = {}
 
     def pos_row(app: Any, code: str, qty: int) -> bool:
@@ -229,6 +225,25 @@ def bench_scan(run: Run) -> None:
                 return False
         return bool(table.get_row(key)[2] == str(qty))
 
+    return pos_row
+
+
+def bench_scan(run: Run) -> None:
+    from benchmarks.tui_ref import ScanRefApp
+    from pos.backends.local import demo_data
+    from pos.config import load_settings
+    from pos.money import format_money
+    from pos.session import open_session
+    from screens.app import PosApp
+
+    root = run.workdir / "tui-scan"
+    data = root / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    # each scan waits untimed for the app to go idle first (Pilot.pause: ≈ 0.1 s here), so
+    # --quick scans each product twice (a new line, then a quantity update): 80 scans
+    codes, names = _scan_codes(QUICK_SCAN_ROUNDS if run.quick else SCAN_ROUNDS)
+    products = [p for p in demo_data.products() if p.barcode in names]
+
     def ref_row(app: Any, code: str, qty: int) -> bool:
         table = app.query_one("#lines")
         return code in table.rows and bool(table.get_row(code)[2] == str(qty))
@@ -237,7 +252,8 @@ def bench_scan(run: Run) -> None:
         session = open_session(data, "local", load_settings())
         try:
             note(f"tui: {len(codes)} scans in PosApp")
-            pos_samples = asyncio.run(_drive(PosApp(session, sync_interval=0), codes, pos_row))
+            pos_samples = asyncio.run(_drive(PosApp(session, sync_interval=0), codes,
+                                             _pos_row(names)))
         finally:
             session.close()
     ref_app = ScanRefApp({p.barcode: (p.name, format_money(p.price)) for p in products})
@@ -248,6 +264,69 @@ def bench_scan(run: Run) -> None:
         emit(name, percentile(pos_samples, p), "ms", target=target,
              reference=percentile(ref_samples, p), scans=len(codes),
              lines=len(products), max=round(max(pos_samples), 1))
+
+
+def _refreshing(path: Path, stop: threading.Event, done: list[float]) -> None:
+    """Refresh the catalog at `path` again and again until `stop`, as the counter does: by its
+    `CatalogRefresher`, the sync in another process (`benchmarks.refresh_worker`)."""
+    listing = 0
+    while not stop.is_set():
+        listing += 1
+        command = [sys.executable, "-m", "benchmarks.refresh_worker", str(path), str(listing)]
+        refresher = CatalogRefresher(0.0, path, pull_in_process(command))
+        started = time.perf_counter()
+        try:
+            refresher.run(stop=stop.is_set)
+        except RefreshStopped:
+            return
+        done.append(time.perf_counter() - started)
+
+
+def bench_scan_during_refresh(run: Run) -> None:
+    """`scan_during_refresh_p99_ms`: the scans of `bench_scan` while the counter's background
+    refresh pulls a 100k-product catalog again and again (in another process, as the counter
+    runs it: the machine's other core parses and writes); reference: the same scans with no
+    refresh, in this run."""
+    from benchmarks.store import catalog_csv, catalog_db, copy_db
+    from pos.config import load_settings
+    from pos.session import open_session
+    from screens.app import PosApp
+
+    catalog_csv(run, 100_000)
+    scratch = run.workdir / "refreshed-100k.db"
+    copy_db(catalog_db(run, 100_000), scratch)
+    root = run.workdir / "tui-scan-refresh"
+    data = root / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    codes, names = _scan_codes(QUICK_SCAN_ROUNDS if run.quick else SCAN_ROUNDS)
+    samples: dict[str, list[float]] = {}
+    refreshes: list[float] = []
+    with _environ(_env(root)):
+        session = open_session(data, "local", load_settings())
+        try:
+            for label in ("alone", "refreshing"):
+                stop = threading.Event()
+                worker = threading.Thread(target=_refreshing, args=(scratch, stop, refreshes))
+                if label == "refreshing":
+                    worker.start()
+                    time.sleep(0.5)  # under way before the first scan
+                note(f"tui: {len(codes)} scans in PosApp, {label}")
+                try:
+                    samples[label] = asyncio.run(_drive(PosApp(session, sync_interval=0), codes,
+                                                        _pos_row(names)))
+                finally:
+                    stop.set()
+                    if worker.is_alive():
+                        worker.join()
+                session.checkout.void()
+        finally:
+            session.close()
+    emit("scan_during_refresh_p99_ms", percentile(samples["refreshing"], 99), "ms",
+         target=150.0, reference=percentile(samples["alone"], 99), scans=len(codes),
+         p50=round(percentile(samples["refreshing"], 50), 1),
+         ref_p50=round(percentile(samples["alone"], 50), 1),
+         max=round(max(samples["refreshing"]), 1), refreshes=len(refreshes),
+         refresh_s=round(statistics.median(refreshes), 2) if refreshes else None)
 
 
 def bench_tui(run: Run) -> None:

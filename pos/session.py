@@ -7,6 +7,7 @@ constructor): no module-level singletons anywhere.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from pos.sync import SyncEngine
 if TYPE_CHECKING:  # imported where used: the counter's start-up needs none of them
     from pos.cash import CashDrawer
     from pos.cashiers import Cashier, Cashiers
-    from pos.catalog_sync import CatalogRefresher
+    from pos.catalog_refresher import CatalogRefresher
     from pos.printing import PrintJob
     from pos.refunds import RefundService
     from pos.reports import Reports
@@ -133,17 +134,31 @@ class PosSession:
 
     def catalog_refresher(self) -> CatalogRefresher | None:
         """The counter's background catalog refresh, when this profile's store has a catalog
-        to pull and its `catalog_refresh_minutes` is not 0 (None otherwise)."""
+        to pull and its `catalog_refresh_minutes` is not 0 (None otherwise): `pos catalog
+        sync` in another process, with this session's data dir, profile and config file (in
+        this process when the store is a test's in-process emulator)."""
         backend = self.backend
         settings = backend.settings
         if (not backend.supports(Capability.CATALOG)
                 or not isinstance(settings, RemoteCatalogSettings)
                 or settings.catalog_refresh_minutes <= 0):
             return None
-        from pos.catalog_sync import CatalogRefresher
+        from pos.catalog_refresher import (
+            CatalogRefresher,
+            pull_in_process,
+            pull_in_thread,
+            sync_command,
+        )
 
-        return CatalogRefresher(settings.catalog_refresh_minutes * 60, self.catalog.path,
-                                lambda: self.new_backend(self.profile))
+        profile = self.profile
+        if self.transports.get(profile) is not None:
+            pull = pull_in_thread(lambda: self.new_backend(profile), self.catalog.path)
+        else:
+            env = dict(os.environ)
+            if self.settings.source:
+                env["POS_CONFIG_FILE"] = self.settings.source
+            pull = pull_in_process(sync_command(self.data_dir, profile), env)
+        return CatalogRefresher(settings.catalog_refresh_minutes * 60, self.catalog.path, pull)
 
     @property
     def backend(self) -> Backend:

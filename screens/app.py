@@ -32,7 +32,7 @@ from screens.cart import CartScreen
 from screens.widgets import StatusBar
 
 if TYPE_CHECKING:
-    from pos.catalog_sync import CatalogRefresher
+    from pos.catalog_refresher import CatalogRefresher
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
