@@ -78,6 +78,9 @@ class BackendSettings(BaseModel):
 class RemoteCatalogSettings(BackendSettings):
     """The profile key of a backend whose catalog the counter pulls from the store."""
 
+    # built on first use, not when the counter starts (the demo store's settings need none)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
     # minutes between the counter's background refreshes of its catalog (0: only by hand,
     # `pos catalog sync`); see `pos.catalog_sync.CatalogRefresher`
     catalog_refresh_minutes: float = Field(default=60.0, ge=0)
