@@ -27,6 +27,7 @@ class CustomerScreen(PosScreen):
     def __init__(self) -> None:
         super().__init__()
         self.found: dict[str, Customer] = {}
+        self.found_for: str | None = None  # the search text `found` answers
 
     def compose(self) -> ComposeResult:
         yield Static(id="customer-current")
@@ -60,18 +61,22 @@ class CustomerScreen(PosScreen):
         self.search(event.value)
 
     @work(thread=True, exclusive=True, group="customers", exit_on_error=False)
-    def search(self, text: str) -> None:
+    def search(self, text: str, pick: bool = False) -> None:
+        """Show the customers matching `text`; `pick`: then choose the first of them."""
         try:
             found = self.pos.checkout.search_customers(text)
         except PosError as exc:
             self.app.call_from_thread(self.pos.show_error, exc)
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_found, found)
+            self.app.call_from_thread(self.show_found, found, text)
+            if pick:
+                self.app.call_from_thread(self.pick_first_found, text)
 
-    def show_found(self, found: list[Customer]) -> None:
+    def show_found(self, found: list[Customer], text: str | None = None) -> None:
         table: DataTable[str] = self.query_one("#customers", DataTable)
         table.clear()
+        self.found_for = text
         self.found = {}
         cur = self.pos.checkout.currency
         for customer in found:
@@ -82,9 +87,20 @@ class CustomerScreen(PosScreen):
                           key=key)
 
     @on(Input.Submitted, "#customer-search")
-    def pick_first(self) -> None:
+    def pick_first(self, event: Input.Submitted) -> None:
+        """Enter: the first customer matching what was typed — once the list answers that text
+        (typed fast, or with a store slow to search, Enter comes before the last search's
+        answer: the list then still shows an earlier one's customers)."""
+        if self.found_for == event.value:
+            self.pick_first_found(event.value)
+        else:
+            self.search(event.value, pick=True)
+
+    def pick_first_found(self, text: str) -> None:
         if self.found:
             self.choose(next(iter(self.found.values())))
+        else:
+            self.notify(f"No customer matches {text!r}.", title="Customer", severity="warning")
 
     @on(DataTable.RowSelected, "#customers")
     def picked(self, event: DataTable.RowSelected) -> None:

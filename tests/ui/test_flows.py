@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ from textual.widgets import DataTable, Input, OptionList
 
 from pos.backends.local import LocalBackend
 from pos.errors import TransientError
-from pos.models import Order, OrderStatus
+from pos.models import Customer, Order, OrderStatus
 from pos.session import PosSession
 from screens.app import PosApp
 from screens.payment import PaymentScreen
@@ -286,6 +287,34 @@ async def test_status_bar_follows_the_store_with_nothing_to_send(
         app.sync_now()
         await settle(pilot)
         assert "online" in str(bar.render())
+
+
+async def test_enter_picks_the_customer_typed_not_the_list_shown_before(
+        app: PosApp, session: PosSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store slow to search (0.3 s): "lima" and Enter at once picks Ana Lima, not the first
+    customer of the list still showing an earlier search (seen in tmux: Wei Chen)."""
+    search = app.checkout.search_customers
+
+    def slow_search(text: str) -> list[Customer]:
+        time.sleep(0.3 if text else 0)
+        return search(text)
+
+    monkeypatch.setattr(app.checkout, "search_customers", slow_search)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        await settle(pilot)  # the full list is up
+        for key in ("l", "i", "m", "a", "enter"):
+            await pilot.press(key)
+        await settle(pilot)
+        customer = app.checkout.cart.customer
+        assert customer is not None and customer.name == "Ana Lima"
+        await pilot.press("f2")
+        await settle(pilot)
+        for key in ("z", "z", "z", "enter"):
+            await pilot.press(key)
+        await settle(pilot)
+        assert "No customer matches 'zzz'." in [n.message for n in app._notifications]
+        assert app.checkout.cart.customer is not None  # unchanged
 
 
 async def test_create_customer_then_guest(app: PosApp) -> None:
