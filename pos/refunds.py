@@ -40,7 +40,7 @@ from pos.models import (
     PricedLine,
     TaxClass,
 )
-from pos.money import ZERO, round_money
+from pos.money import ZERO, format_money, round_money
 from pos.store import Ledger
 from pos.store.db import transaction
 from pos.store.orders import now_iso
@@ -267,10 +267,13 @@ class RefundService:
 
     def preview(self, order_number: str, lines: Mapping[str, int] | None = None, *,
                 method: str = "cash") -> Refund:
-        """What `refund()` would do, written nowhere (for a confirmation screen)."""
+        """What `refund()` would do, written nowhere (for a confirmation screen): the amount
+        paid back capped as the refund will be, so the cashier is never shown more than the
+        till will give."""
         order = self.ledger.orders.get(order_number)
         chosen = self.resolve_lines(order, lines)
-        return self.plan(order, chosen, reason="", method=method)
+        return _cap_to_paid(order, self.plan(order, chosen, reason="", method=method),
+                            previous=self.refunds_of(order_number))
 
     def _record(self, order: Order, chosen: Mapping[str, int], reason: str, method: str,
                 backend: Backend, profile: str) -> Refund:
@@ -350,8 +353,8 @@ def _cap_to_paid(order: Order, refund: Refund, previous: Sequence[Refund]) -> Re
     capped = max(paid - already, ZERO)
     return refund.model_copy(update={
         "amount": capped,
-        "note": f"Capped at the {paid} paid at the till: the rest was paid by gift voucher or "
-                "store credit."})
+        "note": f"Capped at the {format_money(paid, order.currency)} paid at the till: the "
+                "rest was paid by gift voucher or store credit."})
 
 
 def _is_local(backend: Backend) -> bool:

@@ -173,6 +173,8 @@ def test_never_more_than_paid_at_the_till(session: PosSession) -> None:
     checkout.take_payment("cash")
     order = checkout.place()
     assert order.totals.total == D("20.85")  # 28.50 + 2.35 − 10.00 gift voucher
+    preview = session.refunds.preview(order.number)  # what the confirmation shows
+    assert preview.amount == D("20.85") and "Capped at the $20.85" in preview.note
     refund = session.refunds.refund(order.number, reason="all")
     assert refund.amount == D("20.85") and "gift voucher" in refund.note  # not 30.85
     assert refund.lines[0].amount == D("30.85")  # the line's value, for the record
@@ -269,7 +271,7 @@ def test_a_refund_gives_back_what_the_sale_took_from_the_demo_store(
     assert rest.full
     for text in ("100 reward points back", "18 points earned taken back",
                  "coupon SAVE10 use returned", "back on gift voucher GIFT10",
-                 "store credit back"):
+                 "$10.00 store credit back"):
         assert text in rest.note
     assert demo_row(session, points, "3") == (250, "10.00")
     assert demo_row(session, uses, "SAVE10")[0] == before_uses

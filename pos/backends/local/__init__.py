@@ -421,7 +421,8 @@ class LocalBackend(Backend):
             if row is not None:
                 conn.execute("UPDATE demo_vouchers SET balance = ? WHERE code = ?",
                              [str(Decimal(row[0]) - amount), code])
-                given.append(f"{-amount} back on gift voucher {code}")
+                given.append(f"{format_money(-amount, order.currency)} back on gift voucher "
+                             f"{code}")
         if order.totals.store_credit and order.customer.id:
             row = conn.execute("SELECT store_credit FROM demo_customers WHERE id = ?",
                                [order.customer.id]).fetchone()
@@ -429,7 +430,8 @@ class LocalBackend(Backend):
                 conn.execute("UPDATE demo_customers SET store_credit = ? WHERE id = ?",
                              [str(Decimal(row[0]) + order.totals.store_credit),
                               order.customer.id])
-                given.append(f"{order.totals.store_credit} store credit back")
+                given.append(f"{format_money(order.totals.store_credit, order.currency)} "
+                             "store credit back")
         return given
 
     def update_order_status(self, order: Order, status: str, reason: str = "") -> None:
