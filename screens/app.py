@@ -62,6 +62,11 @@ class PosApp(App[int]):
         Binding("ctrl+y", "open('endofday')", "End of day", id="endofday"),
         Binding("ctrl+l", "lock", "Switch cashier", id="lock"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        # Tab moves the focus before the keys after it are handed out: as a screen binding
+        # (Textual's) it acts once the focused input has passed it up, by which time keys
+        # typed right after it (a scanner, a fast typist) have gone into the field it left
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def __init__(self, session: PosSession, *, sync_interval: float = 10.0) -> None:
@@ -164,7 +169,7 @@ class PosApp(App[int]):
         self.run_io(self._cashier_names, locked)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.logging_in and action != "quit":
+        if self.logging_in and action not in ("quit", "focus_next", "focus_previous"):
             return False
         return super().check_action(action, parameters)
 

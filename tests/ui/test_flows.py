@@ -6,6 +6,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from textual import events
 from textual.widgets import DataTable, Input, OptionList
 
 from pos.backends.local import LocalBackend
@@ -340,3 +341,17 @@ async def test_create_customer_then_guest(app: PosApp) -> None:
         await pilot.press("f2", "f10")
         await settle(pilot)
         assert app.checkout.cart.customer is None
+
+
+async def test_keys_typed_right_after_tab_go_to_the_next_field(app: PosApp) -> None:
+    """Tab and the keys after it arrive together (a scanner with a Tab suffix, a fast typist,
+    tmux): the keys land in the field Tab moved to, not in the one it left."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.focused is not None and app.focused.id == "coupon"
+        for key in ("tab", "G", "I", "F", "T", "1", "0"):
+            app.post_message(events.Key(key, "\t" if key == "tab" else key))
+        await settle(pilot)
+        values = {i.id: i.value for i in app.screen.query(Input)}
+        assert (values["coupon"], values["voucher"]) == ("", "GIFT10")
