@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,19 @@ def make_session(emulator: AlignCommerceEmulator, data_dir: Path,
                  transport: Any = None) -> PosSession:
     return open_session(data_dir, "ac", load_settings(),
                         transports={"ac": transport or emulator.transport()})
+
+
+@contextmanager
+def ac_session(emulator: AlignCommerceEmulator, data_dir: Path,
+               config_file: Path) -> Iterator[PosSession]:
+    """Profile `ac` in the config file, a session on it whose store is `emulator` in this
+    process (its catalog not synced); closed at the end."""
+    write_config(config_file)
+    session = make_session(emulator, data_dir)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 SECRETS = (PASSWORD, SECRET_KEY)

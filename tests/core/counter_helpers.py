@@ -35,3 +35,12 @@ def sale_c(session: PosSession) -> Order:
     """MUG ×2 = 19.00, coupon SAVE10 −1.90, tax on 17.10 = 1.41075 → 1.41; BANANA 1.99, coupon
     −0.199 → −0.20; discount 2.10; total 20.99 − 2.10 + 1.41 = 20.30; cash 50 → change 29.70."""
     return sell(session, [("MUG", 2), ("BANANA", 1)], tendered="50", coupon="SAVE10")
+
+
+def sale_d(session: PosSession) -> Order:
+    """MUG ×3 = 28.50 + tax 2.35 = 30.85, gift voucher GIFT10 −10.00: 20.85 in exact cash."""
+    checkout = session.new_checkout(persist=False)
+    checkout.add("MUG", 3)
+    checkout.add_voucher("GIFT10")
+    checkout.take_payment("cash")
+    return checkout.place()

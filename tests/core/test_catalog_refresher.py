@@ -27,7 +27,7 @@ from pos.config import load_settings
 from pos.errors import PosError, TransientError
 from pos.session import PosSession, open_session
 from pos.store import Catalog
-from tests.backends._aligncommerce import CONFIG, SECRETS, make_session, write_config
+from tests.backends._aligncommerce import CONFIG, SECRETS, ac_session
 from tests.core.test_catalog_sync import PagedBackend
 from tests.emulators.aligncommerce import AlignCommerceEmulator, make_emulator
 from tests.emulators.serve import serve_in_thread
@@ -49,10 +49,8 @@ def emu() -> AlignCommerceEmulator:
 @pytest.fixture
 def ac(emu: AlignCommerceEmulator, data_dir: Path, config_file: Path) -> Iterator[PosSession]:
     """A session whose store is the emulator in this process (the refresh runs here too)."""
-    write_config(config_file)
-    session = make_session(emu, data_dir)
-    yield session
-    session.close()
+    with ac_session(emu, data_dir, config_file) as session:
+        yield session
 
 
 @pytest.fixture

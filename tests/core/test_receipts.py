@@ -22,7 +22,7 @@ from pos.printing import (
 )
 from pos.receipt import receipt_lines, render_receipt, render_refund
 from pos.session import PosSession
-from tests.core.counter_helpers import sale_a
+from tests.core.counter_helpers import sale_a, sale_d
 
 Dummy = _escpos().Dummy  # through pos.printing: python-escpos's logging setup is undone
 
@@ -48,11 +48,7 @@ def test_text_receipt_has_tax_id_taxes_change_and_code(session: PosSession) -> N
 
 
 def test_a_long_refund_note_is_wrapped_to_the_slip(session: PosSession) -> None:
-    checkout = session.new_checkout(persist=False)
-    checkout.add("MUG", 3)
-    checkout.add_voucher("GIFT10")
-    checkout.take_payment("cash")
-    order = checkout.place()
+    order = sale_d(session)
     refund = session.refunds.refund(order.number, reason="all")
     assert "Capped at" in refund.note and "back on gift voucher GIFT10" in refund.note
     slip = render_refund(refund, SHOP).splitlines()

@@ -16,7 +16,7 @@ from pos.models import Order, OrderStatus
 from pos.refunds import RefundService, refund_amounts
 from pos.session import PosSession
 from pos.sync import SyncEngine
-from tests.core.counter_helpers import sale_a, sale_b, sale_c
+from tests.core.counter_helpers import sale_a, sale_b, sale_c, sale_d
 
 D = Decimal
 
@@ -167,11 +167,7 @@ def test_preview_writes_nothing(session: PosSession) -> None:
 
 
 def test_never_more_than_paid_at_the_till(session: PosSession) -> None:
-    checkout = session.new_checkout(persist=False)
-    checkout.add("MUG", 3)
-    checkout.add_voucher("GIFT10")
-    checkout.take_payment("cash")
-    order = checkout.place()
+    order = sale_d(session)
     assert order.totals.total == D("20.85")  # 28.50 + 2.35 − 10.00 gift voucher
     preview = session.refunds.preview(order.number)  # what the confirmation shows
     assert preview.amount == D("20.85") and "Capped at the $20.85" in preview.note

@@ -16,7 +16,7 @@ from pos.session import PosSession
 from screens.app import PosApp
 from screens.payment import PaymentScreen
 from screens.receipt import ReceiptScreen
-from tests.backends._aligncommerce import make_session, write_config
+from tests.backends._aligncommerce import ac_session, make_session, write_config
 from tests.emulators.aligncommerce import AlignCommerceEmulator, make_emulator
 from tests.ui.conftest import scan, settle
 
@@ -31,11 +31,9 @@ def emu() -> AlignCommerceEmulator:
 
 @pytest.fixture
 def ac(emu: AlignCommerceEmulator, data_dir: Path, config_file: Path) -> Iterator[PosSession]:
-    write_config(config_file)
-    s = make_session(emu, data_dir)
-    sync_catalog(s.backend, s.catalog)
-    yield s
-    s.close()
+    with ac_session(emu, data_dir, config_file) as s:
+        sync_catalog(s.backend, s.catalog)
+        yield s
 
 
 @pytest.fixture(autouse=True)
