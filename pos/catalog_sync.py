@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 
 from pos.backends.base import Backend, Capability
-from pos.errors import PosError
+from pos.errors import PosError, TransientError
 from pos.models import Product
 from pos.store import Catalog
 
@@ -35,6 +35,9 @@ def sync_catalog(backend: Backend, catalog: Catalog, filters: Mapping[str, str] 
         catalog.set_categories(categories())
     try:
         done = catalog.load(_fetched(backend, filters, total, progress))
+    except TransientError as exc:  # its hint speaks of sales ("kept and sent later")
+        exc.hint = "The local catalog is unchanged; sync again when the store answers."
+        raise
     except PosError as exc:
         exc.hint = " ".join(filter(None, [exc.hint, "The local catalog is unchanged."]))
         raise
