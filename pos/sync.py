@@ -48,6 +48,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -144,51 +145,100 @@ class SyncEngine:
     def deliver(self, number: str) -> Order:
         """Try this sale's entries now (right after it was recorded); return the order."""
         report = SyncReport()
-        with self._busy, self.lock:  # blocks while another process flushes (seconds at most)
-            for entry in self.ledger.outbox.for_order(number):
-                if entry.state in ("queued", "sending", "unknown"):
-                    self._process(entry, report)
+        with self._busy:
+            held = self.lock.fd is not None  # between the steps of this process's flush
+            if not held:
+                self.lock.acquire(blocking=True)  # waits while another process flushes
+            try:
+                for entry in self.ledger.outbox.for_order(number):
+                    if entry.state in ("queued", "sending", "unknown"):
+                        self._process(entry, report)
+            finally:
+                if not held:
+                    self.lock.release()
         return self.ledger.orders.get(number)
 
-    def flush(self, now: float | None = None) -> SyncReport:
-        """Work through every due entry once."""
+    def flush(self, now: float | None = None,
+              step: Callable[[], AbstractContextManager[object]] = nullcontext,
+              stop: Callable[[], bool] = lambda: False) -> SyncReport:
+        """Work through every due entry once.
+
+        Each entry is one *step*, run inside `step()`: the counter's background flush passes a
+        step that waits for the cashier's pending work and holds the counter's lock, so a scan
+        waits for one sale's sending at most, not for a whole backlog. Between steps a sale's
+        `deliver` or a cashier's outbox action may run: each entry is read again at its step
+        and skipped unless it is still due. `stop()` (the counter closing) ends the flush at
+        the next step.
+        """
         report = SyncReport()
-        with self._busy:
+        with step(), self._busy:
             if not self.lock.acquire():
                 report.errors.append("Another pos process is sending this data dir's sales.")
                 return report
             self._deferring = threading.get_ident()
             self._reconcilable = {}
             try:
-                self._flush(now, report)
-            finally:
-                self._deferring = None
-                try:
-                    self._withdraw()  # announced but never called: back to queued
-                    self._write()  # whatever `done` is still pending
-                finally:
-                    self._announced.clear()
-                    self.lock.release()
+                entries = self.ledger.outbox.due(now)
+            except BaseException:
+                self._finish()
+                raise
+        try:
+            self._flush(entries, now, report, step, stop)
+        finally:
+            with step(), self._busy:
+                self._finish()
         return report
 
-    def _flush(self, now: float | None, report: SyncReport) -> None:
-        entries = self.ledger.outbox.due(now)
+    def _finish(self) -> None:
+        """The end of a flush: unsent announcements withdrawn, pending `done`s committed."""
+        self._deferring = None
+        try:
+            self._withdraw()  # announced but never called: back to queued
+            self._write()  # whatever `done` is still pending
+        finally:
+            self._announced.clear()
+            self.lock.release()
+
+    def _flush(self, entries: list[OutboxEntry], now: float | None, report: SyncReport,
+               step: Callable[[], AbstractContextManager[object]],
+               stop: Callable[[], bool]) -> None:
         entries.sort(key=lambda e: (e.number, e.kind != "place", e.id))
         blocked: set[str] = set()
         tripped: set[str] = set()  # circuit open: this target failed transiently in this pass
-        for i, entry in enumerate(entries):
-            if entry.target in tripped or (entry.kind != "place" and entry.number in blocked):
-                continue
-            if (entry.kind == "place" and entry.state == "queued"
-                    and entry.id not in self._announced and self._can_batch(entry.target)):
-                self._announce(entries, i)
-            before = len(report.queued)
-            state = self._process(entry, report)
-            if len(report.queued) > before:
-                tripped.add(entry.target)
-                self._withdraw(entry.target)
-            if entry.kind == "place" and state != "done":
-                blocked.add(entry.number)
+        due_by = time.time() if now is None else now
+        for i, listed in enumerate(entries):
+            if stop():
+                return
+            with step(), self._busy:
+                entry = self._still_due(listed, due_by)
+                if entry is None:
+                    continue
+                if entry.target in tripped or (entry.kind != "place"
+                                               and entry.number in blocked):
+                    continue
+                if (entry.kind == "place" and entry.state == "queued"
+                        and entry.id not in self._announced and self._can_batch(entry.target)):
+                    self._announce(entries, i)
+                before = len(report.queued)
+                state = self._process(entry, report)
+                if len(report.queued) > before:
+                    tripped.add(entry.target)
+                    self._withdraw(entry.target)
+                if entry.kind == "place" and state != "done":
+                    blocked.add(entry.number)
+
+    def _still_due(self, listed: OutboxEntry, due_by: float) -> OutboxEntry | None:
+        """The entry as it is now, if this flush should still work on it: between two steps a
+        sale's `deliver`, a retry, a cancel or a resolve may have changed it."""
+        if listed.id in self._announced:  # announced `sending` by this flush, not called yet
+            return listed
+        entry = self.ledger.outbox.get(listed.id)
+        if entry is None or entry.id in self._pending_done:
+            return None
+        if entry.state == "sending" or (entry.state in ("queued", "unknown")
+                                        and entry.next_attempt_at <= due_by):
+            return entry
+        return None
 
     # --- batches -----------------------------------------------------------------------------
 

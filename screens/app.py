@@ -15,7 +15,8 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -76,7 +77,8 @@ class PosApp(App[int]):
         self.lock = threading.RLock()  # one change to the sale (or one sync flush) at a time
         self._turn = threading.Condition(self.lock)
         self._tickets = itertools.count()
-        self._serving = 0
+        self._issued = 0  # tickets given out by `run_io`
+        self._serving = 0  # ... and served
         self.sync_interval = sync_interval
         self.online = True
         self.pending = 0
@@ -180,6 +182,7 @@ class PosApp(App[int]):
         """Run `fn` in a thread, one at a time in call order; `done(result)` back on the UI."""
 
         ticket = next(self._tickets)
+        self._issued = ticket + 1
 
         def job() -> None:
             try:
@@ -214,11 +217,16 @@ class PosApp(App[int]):
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def sync_now(self) -> None:
         """Flush the outbox in the background and show what is left; with nothing to send,
-        ask the store now and then whether it answers (the status bar's online/offline)."""
+        ask the store now and then whether it answers (the status bar's online/offline).
+
+        The flush goes one sale at a time between the cashier's own work (`_sync_step`): when
+        the network comes back with a backlog, scanning goes on instead of waiting for all of
+        it to be sent."""
+        worker = get_current_worker()
         try:
             if self.session.ledger.outbox.pending_count():
-                with self.lock:  # never alongside a sale's own delivery attempt
-                    self.session.sync.flush()
+                self.session.sync.flush(step=self._sync_step,
+                                        stop=lambda: worker.is_cancelled)
             elif time.monotonic() - self._probed_at >= self.PROBE_EVERY_S:
                 self._probed_at = time.monotonic()
                 self._probe()
@@ -247,6 +255,14 @@ class PosApp(App[int]):
             log.exception("catalog refresh failed")
         if not worker.is_cancelled:
             self.call_from_thread(self._set_status, *self._read_status())
+
+    @contextmanager
+    def _sync_step(self) -> Iterator[None]:
+        """One step of the background flush: once no work of the cashier's waits (`run_io`),
+        under the counter's lock (the sale, the ledger and the store's client are shared)."""
+        with self._turn:
+            self._turn.wait_for(lambda: self._serving >= self._issued)
+            yield
 
     def _probe(self) -> None:
         """The store answers (online) or not (offline), where its backend can tell cheaply."""

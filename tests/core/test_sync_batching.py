@@ -291,3 +291,46 @@ def test_a_batch_whose_orders_cannot_be_read_goes_back_to_queued(
     assert [(e.state, e.attempts) for e in entries] == [("queued", 1)] * 3
     assert {session.ledger.orders.get(n).status for n in numbers} == {OrderStatus.QUEUED}
     session.close()
+
+
+def test_a_flush_in_steps_skips_what_changed_between_them(data_dir: Path) -> None:
+    """The counter's flush runs one entry per step, the cashier's work in between: a sale sent
+    by hand (retry → `deliver`) or cancelled between two steps is not sent (again) by the
+    flush, and every other sale is sent once."""
+    from contextlib import contextmanager
+
+    from pos.outbox_actions import OutboxActions
+
+    session, backend, numbers = queued_sales(data_dir, 6)
+    place = {n: next(e.id for e in session.ledger.outbox.for_order(n) if e.kind == "place")
+             for n in numbers}
+    steps = 0
+
+    @contextmanager
+    def step():  # type: ignore[no-untyped-def]
+        nonlocal steps
+        steps += 1
+        if steps == 3:  # after the first sale went: the cashier acts in between
+            session.sync.deliver(numbers[4])
+            OutboxActions(session.sync).cancel(place[numbers[5]], "customer left")
+        yield
+
+    report = session.sync.flush(now=float("inf"), step=step)
+    assert sorted(backend.calls) == sorted(numbers[:5])  # each once; the cancelled one never
+    assert report.placed == numbers[:4]  # the fifth was placed by `deliver`
+    assert steps == 1 + 6 + 1  # the due list, one per entry, the end
+    statuses = {n: session.ledger.orders.get(n).status for n in numbers}
+    assert statuses == {**{n: OrderStatus.PLACED for n in numbers[:5]},
+                        numbers[5]: OrderStatus.CANCELED}
+    assert session.ledger.outbox.pending_count() == 0
+    session.close()
+
+
+def test_a_flush_stops_between_steps_and_leaves_the_rest_queued(data_dir: Path) -> None:
+    session, backend, numbers = queued_sales(data_dir, 5)
+    report = session.sync.flush(now=float("inf"), stop=lambda: len(backend.calls) >= 2)
+    assert report.placed == numbers[:2] and backend.calls == numbers[:2]
+    rest = [e for n in numbers[2:] for e in session.ledger.outbox.for_order(n)]
+    assert [e.state for e in rest] == ["queued"] * 3  # announced ones withdrawn, not `sending`
+    assert session.sync.flush(now=float("inf")).placed == numbers[2:]
+    session.close()

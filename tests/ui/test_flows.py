@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
 
@@ -355,3 +356,38 @@ async def test_keys_typed_right_after_tab_go_to_the_next_field(app: PosApp) -> N
         await settle(pilot)
         values = {i.id: i.value for i in app.screen.query(Input)}
         assert (values["coupon"], values["voucher"]) == ("", "GIFT10")
+
+
+async def test_scanning_goes_on_while_a_backlog_is_sent(app: PosApp, session: PosSession) -> None:
+    """The network comes back with six sales queued and a store 0.3 s away per sale: a scan
+    waits for one sale's sending at most, not for the whole backlog; each sale is placed once."""
+    flaky = install_flaky(session)
+    numbers = []
+    for _ in range(6):
+        flaky.plan = ["down"]
+        checkout = session.new_checkout(persist=False)
+        checkout.add("MUG")
+        checkout.take_payment("cash")
+        numbers.append(checkout.place().number)
+    session.ledger.db.execute("UPDATE outbox SET next_attempt_at = 0")  # their back-off is over
+    place = flaky.place_order
+
+    def slow(order: Order) -> object:
+        time.sleep(0.3)
+        return place(order)
+
+    flaky.place_order = slow  # type: ignore[method-assign, assignment]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.sync_now()
+        await pilot.pause(0.1)
+        app.cart_screen.scan_input.value = "HEADPHONES"
+        started = time.monotonic()
+        await pilot.press("enter")
+        while not app.checkout.cart.lines and time.monotonic() - started < 10:
+            await asyncio.sleep(0.01)
+        waited = time.monotonic() - started
+        assert app.checkout.cart.lines and waited < 6 * 0.3, waited  # not the whole backlog
+        assert sorted(flaky.stored_numbers()) != sorted(numbers)  # the backlog still going
+        await settle(pilot)  # the flush ends
+    assert sorted(flaky.stored_numbers()) == sorted(numbers)  # each sale once
