@@ -172,6 +172,9 @@ class SyncEngine:
         """
         report = SyncReport()
         with step(), self._busy:
+            if self._deferring is not None:  # between the steps of a flush of this process
+                report.errors.append("This counter is already sending its sales.")
+                return report
             if not self.lock.acquire():
                 report.errors.append("Another pos process is sending this data dir's sales.")
                 return report

@@ -214,7 +214,7 @@ class PosApp(App[int]):
         text = f"{exc.message}\n{exc.hint}" if exc.hint else exc.message
         self.notify(text, title=exc.title, severity="error", timeout=6)
 
-    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    @work(thread=True, group="sync", exit_on_error=False)  # a tick during a flush: it says so
     def sync_now(self) -> None:
         """Flush the outbox in the background and show what is left; with nothing to send,
         ask the store now and then whether it answers (the status bar's online/offline).

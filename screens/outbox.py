@@ -191,7 +191,8 @@ class OutboxScreen(PosScreen):
         def sent(report: SyncReport) -> None:
             done = len(report.placed) + len(report.mirrored)
             left = len(report.queued) + len(report.unknown) + len(report.failed)
-            self.notify(f"{done} sent, {left} still open.", title="Outbox")
+            busy = [e for e in report.errors if "already sending" in e or "Another pos" in e]
+            self.notify(" ".join([f"{done} sent, {left} still open.", *busy]), title="Outbox")
             self.load()
 
         self.pos.run_io(lambda: sync.flush(now=math.inf), sent)  # back-off waits too

@@ -334,3 +334,21 @@ def test_a_flush_stops_between_steps_and_leaves_the_rest_queued(data_dir: Path) 
     assert [e.state for e in rest] == ["queued"] * 3  # announced ones withdrawn, not `sending`
     assert session.sync.flush(now=float("inf")).placed == numbers[2:]
     session.close()
+
+
+def test_a_second_flush_during_one_says_so_and_sends_nothing(data_dir: Path) -> None:
+    from contextlib import contextmanager
+
+    session, backend, numbers = queued_sales(data_dir, 3)
+    inner: list[sync.SyncReport] = []
+
+    @contextmanager
+    def step():  # type: ignore[no-untyped-def]
+        if len(backend.calls) == 1 and not inner:  # a second tick, or "send all", meanwhile
+            inner.append(session.sync.flush(now=float("inf")))
+        yield
+
+    report = session.sync.flush(now=float("inf"), step=step)
+    assert inner[0].errors == ["This counter is already sending its sales."]
+    assert not inner[0].placed and report.placed == numbers and backend.calls == numbers
+    session.close()
