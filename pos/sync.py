@@ -121,6 +121,12 @@ class SyncReport:
         return {k: list(v) for k, v in self.__dict__.items()}
 
 
+def _due(entry: OutboxEntry, due_by: float) -> bool:
+    """Whether a flush works on this entry now (as `Outbox.due` selects them)."""
+    return entry.state == "sending" or (entry.state in ("queued", "unknown")
+                                        and entry.next_attempt_at <= due_by)
+
+
 class SyncEngine:
     def __init__(self, ledger: Ledger, backend_for: Callable[[str], Backend]) -> None:
         self.ledger = ledger
@@ -213,8 +219,10 @@ class SyncEngine:
             if stop():
                 return
             with step(), self._busy:
-                entry = self._still_due(listed, due_by)
-                if entry is None:
+                entry = self._current(listed)
+                if entry is None or not _due(entry, due_by):
+                    if listed.kind == "place" and (entry is None or entry.state != "done"):
+                        blocked.add(listed.number)  # its mirrors wait for it, as on failure
                     continue
                 if entry.target in tripped or (entry.kind != "place"
                                                and entry.number in blocked):
@@ -230,18 +238,14 @@ class SyncEngine:
                 if entry.kind == "place" and state != "done":
                     blocked.add(entry.number)
 
-    def _still_due(self, listed: OutboxEntry, due_by: float) -> OutboxEntry | None:
-        """The entry as it is now, if this flush should still work on it: between two steps a
-        sale's `deliver`, a retry, a cancel or a resolve may have changed it."""
+    def _current(self, listed: OutboxEntry) -> OutboxEntry | None:
+        """The entry as it is now (None: gone): between two steps of a flush a sale's
+        `deliver`, a retry, a cancel or a resolve may have changed it."""
         if listed.id in self._announced:  # announced `sending` by this flush, not called yet
             return listed
-        entry = self.ledger.outbox.get(listed.id)
-        if entry is None or entry.id in self._pending_done:
-            return None
-        if entry.state == "sending" or (entry.state in ("queued", "unknown")
-                                        and entry.next_attempt_at <= due_by):
-            return entry
-        return None
+        if listed.id in self._pending_done:  # done, its commit waiting for the next write
+            return replace(listed, state="done")
+        return self.ledger.outbox.get(listed.id)
 
     # --- batches -----------------------------------------------------------------------------
 
