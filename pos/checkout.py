@@ -189,7 +189,14 @@ class Checkout:
         self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
 
     def override_price(self, key: str, unit_price: object, reason: str) -> None:
-        """Change a line's unit price (damaged item, price match): a reason is required."""
+        """Change a line's unit price (damaged item, price match): a reason is required. Not
+        where the store prices the sale itself (it would price the line its own way)."""
+        if self.backend.supports(Capability.REMOTE_PRICING):
+            raise RuleError(title="Price set by the store",
+                            message=f"The {self.backend.name} store prices every sale itself: a "
+                                    "line's price cannot be changed at the counter.",
+                            hint="Apply a coupon, or change the price on the store.",
+                            field="price")
         if not reason.strip():
             raise InputError(message="A price override needs a reason.",
                              hint="e.g. 'damaged box' or 'price match'.")

@@ -70,6 +70,8 @@ def receipt_lines(order: Order, shop: ShopSettings | None = None, width: int = 4
         if line.options:
             detail += f"  ({line.options_label})"
         out.append(detail[:width])
+        if line.price_override_reason:
+            out.append(f"  price changed: {line.price_override_reason}"[:width])
     for sold in order.sold_vouchers:
         out.append(_row(f"Gift voucher for {sold.to_name}", format_money(sold.amount, cur), width))
     out.append("-" * width)

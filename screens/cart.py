@@ -54,6 +54,7 @@ class CartScreen(Screen[None]):
         Binding("down", "move(1)", "Down", id="cart.down", show=False),
         Binding("f8", "delete_line", "Delete line", id="cart.delete"),
         Binding("f9", "quantity", "Quantity", id="cart.quantity"),
+        Binding("ctrl+t", "price", "Price", id="cart.price", show=False),
         Binding("f10", "void", "Void cart", id="cart.void"),
         Binding("f11", "review", "Review", id="cart.review"),
     ]
@@ -348,6 +349,38 @@ class CartScreen(Screen[None]):
 
         self.app.push_screen(PromptModal(f"Quantity of {line.name}", str(line.quantity)),
                              entered)
+
+    def action_price(self) -> None:
+        """Change the selected line's unit price (damaged box, price match): the new price, then
+        the reason, which the receipt prints under the line."""
+        from screens.modals import PromptModal
+
+        key = self.selected_key()
+        line = self.pos.checkout.cart.line(key) if key else None
+        if line is None:
+            self.notify("Select a line first (up/down).", title="Nothing selected")
+            return
+        cur = self.pos.checkout.currency
+
+        def priced(price: str | None) -> None:
+            if price is None:
+                self.scan_input.focus()
+                return
+
+            def reasoned(reason: str | None) -> None:
+                if reason is None:
+                    self.scan_input.focus()
+                    return
+                checkout = self.pos.checkout
+                self.pos.run_io(lambda: checkout.override_price(line.key, price, reason),
+                                self.after_change, group="cart")
+
+            self.app.push_screen(PromptModal(f"Why is the price of {line.name} changed? "
+                                             "(printed on the receipt)"), reasoned)
+
+        self.app.push_screen(PromptModal(
+            f"New unit price of {line.name} (now {format_money(line.unit_price, cur)})",
+            str(line.unit_price)), priced)
 
     def action_void(self) -> None:
         from screens.modals import ConfirmModal

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from pos.backends.base import Capability
 from pos.errors import InputError, NotFoundError, RuleError
 from pos.models import Address, Customer, OrderStatus
 from pos.session import PosSession
@@ -258,3 +259,14 @@ def test_price_override_needs_a_reason(session: PosSession) -> None:
     assert co.cart.lines[0].unit_price == D("5.00")
     assert co.cart.lines[0].price_override_reason == "damaged box"
     assert co.quote.totals.subtotal == D("5.00")
+
+
+def test_no_price_override_where_the_store_prices_the_sale(
+        session: PosSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    co = session.checkout
+    line = co.add("MUG")
+    monkeypatch.setattr(type(co.backend), "capabilities",
+                        co.backend.capabilities | Capability.REMOTE_PRICING)
+    with pytest.raises(RuleError, match="prices every sale itself"):
+        co.override_price(line.key, "5.00", "damaged box")
+    assert co.cart.lines[0].unit_price == D("9.50")

@@ -241,11 +241,11 @@ async def test_backend_down_queues_the_sale(session: PosSession) -> None:
 
 
 async def test_keys_can_be_remapped(session: PosSession) -> None:
-    session.settings.keys["pay"] = "ctrl+t"
+    session.settings.keys["pay"] = "ctrl+g"
     app = PosApp(session, sync_interval=0)
     async with app.run_test(size=(120, 40)) as pilot:
         await scan(pilot, "MUG")
-        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+g")
         await settle(pilot)
         assert isinstance(app.screen, PaymentScreen)
 
@@ -391,3 +391,39 @@ async def test_scanning_goes_on_while_a_backlog_is_sent(app: PosApp, session: Po
         assert sorted(flaky.stored_numbers()) != sorted(numbers)  # the backlog still going
         await settle(pilot)  # the flush ends
     assert sorted(flaky.stored_numbers()) == sorted(numbers)  # each sale once
+
+
+async def test_price_override_with_a_reason_on_the_receipt(app: PosApp, session: PosSession) -> None:
+    """Ctrl+T on the selected line: the new unit price, then the reason (required), which the
+    receipt prints under the line."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("ctrl+u")  # the prompt holds the current price
+        await type_text(pilot, "5.00")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")  # no reason: refused, the price stays
+        await settle(pilot)
+        assert app.checkout.cart.lines[0].unit_price == Decimal("9.50")
+        assert "Invalid input" in error_titles(app)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "5.00")
+        await pilot.press("enter")
+        await settle(pilot)
+        await type_text(pilot, "damaged box")
+        await pilot.press("enter")
+        await settle(pilot)
+        line = app.checkout.cart.lines[0]
+        assert (line.unit_price, line.price_override_reason) == (Decimal("5.00"), "damaged box")
+        await pay_exact_cash(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, ReceiptScreen)
+        order = session.ledger.orders.get(screen.number)
+        assert order.totals.subtotal == Decimal("5.00")
+    from pos.receipt import render_receipt
+
+    assert "  price changed: damaged box" in render_receipt(order)
