@@ -6,6 +6,7 @@ patched by row key (add_row / update_cell / remove_row), never rebuilt.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.table import Table
@@ -21,7 +22,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from pos.cart_rules import parse_scan
-from pos.models import Product
+from pos.models import CartLine, Product
 from pos.money import format_money
 from screens.key_footer import KeyFooter
 from screens.widgets import StatusBar, cursor_key
@@ -313,6 +314,14 @@ class CartScreen(Screen[None]):
         key = cursor_key(self.table)
         return key if key and not key.startswith("v:") else None
 
+    def selected_line(self) -> CartLine | None:
+        """The selected cart line; None, said to the cashier, when no line is selected."""
+        key = self.selected_key()
+        line = self.pos.checkout.cart.line(key) if key else None
+        if line is None:
+            self.notify("Select a line first (up/down).", title="Nothing selected")
+        return line
+
     def action_step(self, step: int) -> None:
         key = self.selected_key()
         line = self.pos.checkout.cart.line(key) if key else None
@@ -330,57 +339,44 @@ class CartScreen(Screen[None]):
         checkout = self.pos.checkout
         self.pos.run_io(lambda: checkout.remove(key), self.after_change, group="cart")
 
-    def action_quantity(self) -> None:
+    def ask(self, question: str, value: str, then: Callable[[str], object]) -> None:
+        """A question in a prompt: `then(answer)`, unless the cashier cancels (Esc: back to the
+        input)."""
         from screens.modals import PromptModal
 
-        key = self.selected_key()
-        line = self.pos.checkout.cart.line(key) if key else None
-        if line is None:
-            self.notify("Select a line first (up/down).", title="Nothing selected")
-            return
-
-        def entered(value: str | None) -> None:
-            if value is None:
+        def answered(answer: str | None) -> None:
+            if answer is None:
                 self.scan_input.focus()
-                return
-            checkout = self.pos.checkout
-            self.pos.run_io(lambda: checkout.set_quantity(line.key, value), self.after_change,
-                            group="cart")
+            else:
+                then(answer)
 
-        self.app.push_screen(PromptModal(f"Quantity of {line.name}", str(line.quantity)),
-                             entered)
+        self.app.push_screen(PromptModal(question, value), answered)
+
+    def action_quantity(self) -> None:
+        line = self.selected_line()
+        if line is None:
+            return
+        checkout = self.pos.checkout
+        self.ask(f"Quantity of {line.name}", str(line.quantity), lambda quantity: self.pos.run_io(
+            lambda: checkout.set_quantity(line.key, quantity), self.after_change, group="cart"))
 
     def action_price(self) -> None:
         """Change the selected line's unit price (damaged box, price match): the new price, then
         the reason, which the receipt prints under the line."""
-        from screens.modals import PromptModal
-
-        key = self.selected_key()
-        line = self.pos.checkout.cart.line(key) if key else None
+        line = self.selected_line()
         if line is None:
-            self.notify("Select a line first (up/down).", title="Nothing selected")
             return
-        cur = self.pos.checkout.currency
+        checkout = self.pos.checkout
 
-        def priced(price: str | None) -> None:
-            if price is None:
-                self.scan_input.focus()
-                return
+        def override(price: str, reason: str) -> None:
+            self.pos.run_io(lambda: checkout.override_price(line.key, price, reason),
+                            self.after_change, group="cart")
 
-            def reasoned(reason: str | None) -> None:
-                if reason is None:
-                    self.scan_input.focus()
-                    return
-                checkout = self.pos.checkout
-                self.pos.run_io(lambda: checkout.override_price(line.key, price, reason),
-                                self.after_change, group="cart")
-
-            self.app.push_screen(PromptModal(f"Why is the price of {line.name} changed? "
-                                             "(printed on the receipt)"), reasoned)
-
-        self.app.push_screen(PromptModal(
-            f"New unit price of {line.name} (now {format_money(line.unit_price, cur)})",
-            str(line.unit_price)), priced)
+        self.ask(f"New unit price of {line.name} "
+                 f"(now {format_money(line.unit_price, checkout.currency)})",
+                 str(line.unit_price), lambda price: self.ask(
+                     f"Why is the price of {line.name} changed? (printed on the receipt)", "",
+                     lambda reason: override(price, reason)))
 
     def action_void(self) -> None:
         from screens.modals import ConfirmModal
