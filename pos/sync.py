@@ -66,6 +66,9 @@ BATCH_MAX = 64  # placements announced `sending` in one transaction, at most
 BATCH_SECONDS = 0.25  # ... and about this long of calls, by the recent time per placement
 DONE_WAIT_S = 1.0  # a deferred `done` is committed at the latest before a call this much later
 log = logging.getLogger("pos.sync")
+# what `flush` reports when it cannot start (nothing is sent)
+SENDING_HERE = "This counter is already sending its sales."
+SENDING_ELSEWHERE = "Another pos process is sending this data dir's sales."
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
@@ -151,17 +154,12 @@ class SyncEngine:
     def deliver(self, number: str) -> Order:
         """Try this sale's entries now (right after it was recorded); return the order."""
         report = SyncReport()
-        with self._busy:
-            held = self.lock.fd is not None  # between the steps of this process's flush
-            if not held:
-                self.lock.acquire(blocking=True)  # waits while another process flushes
-            try:
-                for entry in self.ledger.outbox.for_order(number):
-                    if entry.state in ("queued", "sending", "unknown"):
-                        self._process(entry, report)
-            finally:
-                if not held:
-                    self.lock.release()
+        # the file lock waits while another process flushes; between the steps of this
+        # process's flush it is already held here (re-entrant)
+        with self._busy, self.lock:
+            for entry in self.ledger.outbox.for_order(number):
+                if entry.state in ("queued", "sending", "unknown"):
+                    self._process(entry, report)
         return self.ledger.orders.get(number)
 
     def flush(self, now: float | None = None,
@@ -179,10 +177,10 @@ class SyncEngine:
         report = SyncReport()
         with step(), self._busy:
             if self._deferring is not None:  # between the steps of a flush of this process
-                report.errors.append("This counter is already sending its sales.")
+                report.errors.append(SENDING_HERE)
                 return report
             if not self.lock.acquire():
-                report.errors.append("Another pos process is sending this data dir's sales.")
+                report.errors.append(SENDING_ELSEWHERE)
                 return report
             self._deferring = threading.get_ident()
             self._reconcilable = {}

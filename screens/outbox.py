@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Static
 from pos.models import Cart, Order
 from pos.outbox_actions import OutboxActions
 from pos.store.outbox import OutboxEntry
-from pos.sync import SyncReport
+from pos.sync import SENDING_ELSEWHERE, SENDING_HERE, SyncReport
 from screens.widgets import PosScreen, StatusBar, cursor_key
 
 HINTS = {
@@ -191,7 +191,7 @@ class OutboxScreen(PosScreen):
         def sent(report: SyncReport) -> None:
             done = len(report.placed) + len(report.mirrored)
             left = len(report.queued) + len(report.unknown) + len(report.failed)
-            busy = [e for e in report.errors if "already sending" in e or "Another pos" in e]
+            busy = [e for e in report.errors if e in (SENDING_HERE, SENDING_ELSEWHERE)]
             self.notify(" ".join([f"{done} sent, {left} still open.", *busy]), title="Outbox")
             self.load()
 

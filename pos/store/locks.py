@@ -17,12 +17,17 @@ from pos.errors import StorageError
 
 
 class FileLock:
+    """An advisory lock on a file. Re-entrant within the process: taken again while held, it is
+    held until released as many times (a sale's delivery between the steps of a flush)."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.fd: int | None = None
+        self._depth = 0  # acquisitions not released yet
 
     def acquire(self, blocking: bool = False) -> bool:
         if self.fd is not None:
+            self._depth += 1
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -34,13 +39,18 @@ class FileLock:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self.fd = fd
+        self._depth = 1
         return True
 
     def release(self) -> None:
-        if self.fd is not None:
+        if self.fd is None:
+            return
+        self._depth -= 1
+        if self._depth <= 0:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+            self._depth = 0
 
     def holder(self) -> str:
         try:

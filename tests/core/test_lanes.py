@@ -54,3 +54,18 @@ def test_lane_lock_in_process_refused(data_dir: Path) -> None:
                 lane_lock(data_dir, "L9")
     finally:
         held.release()
+
+
+def test_a_file_lock_taken_twice_is_held_until_released_twice(tmp_path: Path) -> None:
+    """The sync lock is taken by a flush and again by a sale's delivery between its steps: the
+    inner release must not free it for another process."""
+    from pos.store.locks import FileLock
+
+    held = FileLock(tmp_path / "sync.lock")
+    assert held.acquire() and held.acquire()
+    held.release()
+    assert not FileLock(tmp_path / "sync.lock").acquire()  # still held
+    held.release()
+    other = FileLock(tmp_path / "sync.lock")
+    assert other.acquire()
+    other.release()
