@@ -64,4 +64,3 @@ def _fetched(backend: Backend, filters: Mapping[str, str] | None, total: int | N
             count += 1
         if progress:
             progress(count, total)
-

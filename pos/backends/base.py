@@ -82,7 +82,7 @@ class RemoteCatalogSettings(BackendSettings):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     # minutes between the counter's background refreshes of its catalog (0: only by hand,
-    # `pos catalog sync`); see `pos.catalog_sync.CatalogRefresher`
+    # `pos catalog sync`); see `pos.catalog_refresher.CatalogRefresher`
     catalog_refresh_minutes: float = Field(default=60.0, ge=0)
 
 

@@ -330,17 +330,10 @@ class LocalBackend(Backend):
             self.catalog.adjust_stock(conn, line.product_id, -line.quantity)
         if order.coupon:
             conn.execute("UPDATE demo_coupons SET uses = uses + 1 WHERE code = ?", [order.coupon])
-        used = [tl.amount for tl in order.totals.lines if tl.code == "voucher"]
-        for code, amount in zip(order.vouchers, used, strict=False):
-            row = conn.execute("SELECT balance FROM demo_vouchers WHERE code = ?",
-                               [code]).fetchone()
-            conn.execute("UPDATE demo_vouchers SET balance = ? WHERE code = ?",
-                         [str(Decimal(row[0]) + amount), code])
+        for code, used in _vouchers_used(order):
+            _add_to_voucher(conn, code, -used)
         if order.totals.store_credit and order.customer.id:
-            row = conn.execute("SELECT store_credit FROM demo_customers WHERE id = ?",
-                               [order.customer.id]).fetchone()
-            conn.execute("UPDATE demo_customers SET store_credit = ? WHERE id = ?",
-                         [str(Decimal(row[0]) - order.totals.store_credit), order.customer.id])
+            _add_to_credit(conn, order.customer.id, -order.totals.store_credit)
         if order.customer.id:
             earned = sum(line.reward * line.quantity for line in order.lines)
             conn.execute("UPDATE demo_customers SET reward_points = reward_points - ? + ? "
@@ -414,30 +407,45 @@ class LocalBackend(Backend):
             conn.execute("UPDATE demo_coupons SET uses = max(uses - 1, 0) WHERE code = ?",
                          [order.coupon])
             given.append(f"coupon {order.coupon} use returned")
-        used = [tl.amount for tl in order.totals.lines if tl.code == "voucher"]
-        for code, amount in zip(order.vouchers, used, strict=False):
-            row = conn.execute("SELECT balance FROM demo_vouchers WHERE code = ?",
-                               [code]).fetchone()
-            if row is not None:
-                conn.execute("UPDATE demo_vouchers SET balance = ? WHERE code = ?",
-                             [str(Decimal(row[0]) - amount), code])
-                given.append(f"{format_money(-amount, order.currency)} back on gift voucher "
-                             f"{code}")
-        if order.totals.store_credit and order.customer.id:
-            row = conn.execute("SELECT store_credit FROM demo_customers WHERE id = ?",
-                               [order.customer.id]).fetchone()
-            if row is not None:
-                conn.execute("UPDATE demo_customers SET store_credit = ? WHERE id = ?",
-                             [str(Decimal(row[0]) + order.totals.store_credit),
-                              order.customer.id])
-                given.append(f"{format_money(order.totals.store_credit, order.currency)} "
-                             "store credit back")
+        for code, used in _vouchers_used(order):
+            if _add_to_voucher(conn, code, used):
+                given.append(f"{format_money(used, order.currency)} back on gift voucher {code}")
+        credit = order.totals.store_credit
+        if credit and order.customer.id and _add_to_credit(conn, order.customer.id, credit):
+            given.append(f"{format_money(credit, order.currency)} store credit back")
         return given
 
     def update_order_status(self, order: Order, status: str, reason: str = "") -> None:
         with transaction(self.db, self.catalog.path) as conn:
             conn.execute("UPDATE demo_orders SET status = ? WHERE number = ?",
                          [status, order.number])
+
+
+def _vouchers_used(order: Order) -> list[tuple[str, Decimal]]:
+    """(code, amount taken from its balance) of each gift voucher the sale redeemed."""
+    used = [-tl.amount for tl in order.totals.lines if tl.code == "voucher"]
+    return list(zip(order.vouchers, used, strict=False))
+
+
+def _add_to_voucher(conn: sqlite3.Connection, code: str, amount: Decimal) -> bool:
+    """Add `amount` (negative: take) to a gift voucher's balance; False: no such voucher."""
+    row = conn.execute("SELECT balance FROM demo_vouchers WHERE code = ?", [code]).fetchone()
+    if row is None:
+        return False
+    conn.execute("UPDATE demo_vouchers SET balance = ? WHERE code = ?",
+                 [str(Decimal(row[0]) + amount), code])
+    return True
+
+
+def _add_to_credit(conn: sqlite3.Connection, customer_id: str, amount: Decimal) -> bool:
+    """Add `amount` (negative: take) to a customer's store credit; False: no such customer."""
+    row = conn.execute("SELECT store_credit FROM demo_customers WHERE id = ?",
+                       [customer_id]).fetchone()
+    if row is None:
+        return False
+    conn.execute("UPDATE demo_customers SET store_credit = ? WHERE id = ?",
+                 [str(Decimal(row[0]) + amount), customer_id])
+    return True
 
 
 def _row_customer(row: tuple[object, ...]) -> Customer:
