@@ -197,20 +197,20 @@ async def _drive(app: Any, codes: list[str], row_of: Any) -> list[float]:
     return samples
 
 
-def _scan_codes(rounds: int) -> tuple[list[str], dict[str, str]]:
+def _scan_codes(rounds: int) -> tuple[list[str], list[Any]]:
     """The scans: 40 demo products without options, `rounds` times each (a new line, then
-    quantity updates); and each barcode's product name (to find its row)."""
+    quantity updates); and those products."""
     from pos.backends.local import demo_data
 
     products = [p for p in demo_data.products()
                 if not p.options and p.minimum <= 1 and (p.stock or 0) > SCAN_ROUNDS][
         10:10 + SCAN_PRODUCTS]
-    return [p.barcode for _ in range(rounds) for p in products], {p.barcode: p.name
-                                                                  for p in products}
+    return [p.barcode for _ in range(rounds) for p in products], products
 
 
-def _pos_row(names: dict[str, str]) -> Callable[[Any, str, int], bool]:
+def _pos_row(products: list[Any]) -> Callable[[Any, str, int], bool]:
     """Whether PosApp's cart table shows the product scanned as `code` with quantity `qty`."""
+    names = {p.barcode: p.name for p in products}
     keys: dict[str, Any] = {}
 
     def pos_row(app: Any, code: str, qty: int) -> bool:
@@ -230,7 +230,6 @@ def _pos_row(names: dict[str, str]) -> Callable[[Any, str, int], bool]:
 
 def bench_scan(run: Run) -> None:
     from benchmarks.tui_ref import ScanRefApp
-    from pos.backends.local import demo_data
     from pos.config import load_settings
     from pos.money import format_money
     from pos.session import open_session
@@ -241,8 +240,7 @@ def bench_scan(run: Run) -> None:
     data.mkdir(parents=True, exist_ok=True)
     # each scan waits untimed for the app to go idle first (Pilot.pause: ≈ 0.1 s here), so
     # --quick scans each product twice (a new line, then a quantity update): 80 scans
-    codes, names = _scan_codes(QUICK_SCAN_ROUNDS if run.quick else SCAN_ROUNDS)
-    products = [p for p in demo_data.products() if p.barcode in names]
+    codes, products = _scan_codes(QUICK_SCAN_ROUNDS if run.quick else SCAN_ROUNDS)
 
     def ref_row(app: Any, code: str, qty: int) -> bool:
         table = app.query_one("#lines")
@@ -253,7 +251,7 @@ def bench_scan(run: Run) -> None:
         try:
             note(f"tui: {len(codes)} scans in PosApp")
             pos_samples = asyncio.run(_drive(PosApp(session, sync_interval=0), codes,
-                                             _pos_row(names)))
+                                             _pos_row(products)))
         finally:
             session.close()
     ref_app = ScanRefApp({p.barcode: (p.name, format_money(p.price)) for p in products})
@@ -287,39 +285,36 @@ def bench_scan_during_refresh(run: Run) -> None:
     refresh pulls a 100k-product catalog again and again (in another process, as the counter
     runs it: the machine's other core parses and writes); reference: the same scans with no
     refresh, in this run."""
-    from benchmarks.store import catalog_csv, catalog_db, copy_db
+    from benchmarks.store import catalog_db, copy_db
     from pos.config import load_settings
     from pos.session import open_session
     from screens.app import PosApp
 
-    catalog_csv(run, 100_000)
     scratch = run.workdir / "refreshed-100k.db"
     copy_db(catalog_db(run, 100_000), scratch)
     root = run.workdir / "tui-scan-refresh"
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
-    codes, names = _scan_codes(QUICK_SCAN_ROUNDS if run.quick else SCAN_ROUNDS)
+    codes, products = _scan_codes(QUICK_SCAN_ROUNDS if run.quick else SCAN_ROUNDS)
     samples: dict[str, list[float]] = {}
     refreshes: list[float] = []
+    stop = threading.Event()
+    refreshing = threading.Thread(target=_refreshing, args=(scratch, stop, refreshes))
     with _environ(_env(root)):
         session = open_session(data, "local", load_settings())
         try:
             for label in ("alone", "refreshing"):
-                stop = threading.Event()
-                worker = threading.Thread(target=_refreshing, args=(scratch, stop, refreshes))
                 if label == "refreshing":
-                    worker.start()
+                    refreshing.start()
                     time.sleep(0.5)  # under way before the first scan
                 note(f"tui: {len(codes)} scans in PosApp, {label}")
-                try:
-                    samples[label] = asyncio.run(_drive(PosApp(session, sync_interval=0), codes,
-                                                        _pos_row(names)))
-                finally:
-                    stop.set()
-                    if worker.is_alive():
-                        worker.join()
+                samples[label] = asyncio.run(_drive(PosApp(session, sync_interval=0), codes,
+                                                    _pos_row(products)))
                 session.checkout.void()
         finally:
+            stop.set()
+            if refreshing.is_alive():
+                refreshing.join()
             session.close()
     emit("scan_during_refresh_p99_ms", percentile(samples["refreshing"], 99), "ms",
          target=150.0, reference=percentile(samples["alone"], 99), scans=len(codes),
