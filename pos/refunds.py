@@ -351,8 +351,12 @@ def _cap_to_paid(order: Order, refund: Refund, previous: Sequence[Refund]) -> Re
     if already + refund.amount <= paid:
         return refund
     capped = max(paid - already, ZERO)
+    # the tax paid back shrinks with the amount (the end-of-day report sums refunded tax)
+    tax = round_money(refund.tax * capped / refund.amount, order.currency) if refund.amount \
+        else ZERO
     return refund.model_copy(update={
         "amount": capped,
+        "tax": min(tax, refund.tax),
         "note": f"Capped at the {format_money(paid, order.currency)} paid at the till: the "
                 "rest was paid by gift voucher or store credit."})
 

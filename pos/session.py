@@ -42,6 +42,8 @@ class PosSession:
     _backends: dict[str, Backend] = field(default_factory=dict)
     _checkout: Checkout | None = None
     _sync: SyncEngine | None = None
+    _background_sync: SyncEngine | None = None
+    _background_backends: dict[str, Backend] = field(default_factory=dict)
     _cashier: str | None = None  # set by open_till(); else the configured cashier
 
     @property
@@ -171,6 +173,25 @@ class PosSession:
         return self._sync
 
     @property
+    def background_sync(self) -> SyncEngine:
+        """The counter's background flush: an engine with its own connection to the ledger and
+        its own backends (a store's client and session are never shared with the cashier's
+        work), so sending a backlog over a slow or hanging network never holds a scan up. It
+        and `sync` exclude each other through the sync lock: a sale delivered while this one
+        sends is left queued for it (`SyncEngine.deliver`)."""
+        if self._background_sync is None:
+            self._background_sync = SyncEngine(
+                Ledger(self.data_dir), self.background_backend_for,
+                offline_targets=self.sync.offline_targets)
+        return self._background_sync
+
+    def background_backend_for(self, profile: str) -> Backend:
+        """The background flush's own instance of a profile's backend."""
+        if profile not in self._background_backends:
+            self._background_backends[profile] = self.new_backend(profile)
+        return self._background_backends[profile]
+
+    @property
     def checkout(self) -> Checkout:
         """The counter's checkout: its cart is this lane's active cart, saved on every change."""
         if self._checkout is None:
@@ -185,8 +206,10 @@ class PosSession:
             currency=str(table.get("currency", "USD")), persist=persist)
 
     def close(self) -> None:
-        for backend in self._backends.values():
+        for backend in {*self._backends.values(), *self._background_backends.values()}:
             backend.close()
+        if self._background_sync is not None:
+            self._background_sync.ledger.close()
         self.catalog.close()
         self.ledger.close()
 

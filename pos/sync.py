@@ -131,10 +131,12 @@ def _due(entry: OutboxEntry, due_by: float) -> bool:
 
 
 class SyncEngine:
-    def __init__(self, ledger: Ledger, backend_for: Callable[[str], Backend]) -> None:
+    def __init__(self, ledger: Ledger, backend_for: Callable[[str], Backend], *,
+                 offline_targets: set[str] | None = None) -> None:
         self.ledger = ledger
         self.backend_for = backend_for
-        self.offline_targets: set[str] = set()
+        # targets that did not answer lately (shared by the engines of one counter)
+        self.offline_targets: set[str] = set() if offline_targets is None else offline_targets
         self.lock = sync_lock(ledger.data_dir)
         # one flush or delivery at a time in this process (other processes: `lock`)
         self._busy = threading.RLock()
@@ -152,14 +154,26 @@ class SyncEngine:
     # --- entry points ------------------------------------------------------------------------
 
     def deliver(self, number: str) -> Order:
-        """Try this sale's entries now (right after it was recorded); return the order."""
+        """Try this sale's entries now (right after it was recorded); return the order.
+
+        While a flush holds the sync lock elsewhere (the counter's background flush, or
+        another pos process) the sale is left as it is, queued: only the lock's holder sends,
+        so nothing is sent twice, and the cashier does not wait for a backlog to go out. The
+        next flush takes it. Between the steps of this engine's own flush the lock is already
+        held here (re-entrant) and the sale is sent now.
+        """
         report = SyncReport()
-        # the file lock waits while another process flushes; between the steps of this
-        # process's flush it is already held here (re-entrant)
-        with self._busy, self.lock:
-            for entry in self.ledger.outbox.for_order(number):
-                if entry.state in ("queued", "sending", "unknown"):
-                    self._process(entry, report)
+        with self._busy:
+            if not self.lock.acquire():
+                log.info("sync %s: left queued, a flush is sending (pid %s)", number,
+                         self.lock.holder())
+                return self.ledger.orders.get(number)
+            try:
+                for entry in self.ledger.outbox.for_order(number):
+                    if entry.state in ("queued", "sending", "unknown"):
+                        self._process(entry, report)
+            finally:
+                self.lock.release()
         return self.ledger.orders.get(number)
 
     def flush(self, now: float | None = None,
@@ -167,12 +181,12 @@ class SyncEngine:
               stop: Callable[[], bool] = lambda: False) -> SyncReport:
         """Work through every due entry once.
 
-        Each entry is one *step*, run inside `step()`: the counter's background flush passes a
-        step that waits for the cashier's pending work and holds the counter's lock, so a scan
-        waits for one sale's sending at most, not for a whole backlog. Between steps a sale's
-        `deliver` or a cashier's outbox action may run: each entry is read again at its step
-        and skipped unless it is still due. `stop()` (the counter closing) ends the flush at
-        the next step.
+        Each entry is one *step*, run inside `step()` (a caller that shares this engine's
+        ledger connection and backends with other work can hold its own lock there; the
+        counter's background flush has an engine of its own, `PosSession.background_sync`, and
+        needs none). Between steps a sale's `deliver` or an outbox action may run: each entry
+        is read again at its step and skipped unless it is still due. `stop()` (the counter
+        closing) ends the flush at the next step.
         """
         report = SyncReport()
         with step(), self._busy:

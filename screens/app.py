@@ -15,8 +15,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -34,6 +33,8 @@ from screens.widgets import StatusBar
 
 if TYPE_CHECKING:
     from pos.catalog_refresher import CatalogRefresher
+    from pos.store import Ledger
+    from pos.sync import SyncReport
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class PosApp(App[int]):
         super().__init__()
         self.session = session
         self.checkout = session.checkout
-        self.lock = threading.RLock()  # one change to the sale (or one sync flush) at a time
+        self.lock = threading.RLock()  # one change to the sale at a time
         self._turn = threading.Condition(self.lock)
         self._tickets = itertools.count()
         self._issued = 0  # tickets given out by `run_io`
@@ -219,14 +220,15 @@ class PosApp(App[int]):
         """Flush the outbox in the background and show what is left; with nothing to send,
         ask the store now and then whether it answers (the status bar's online/offline).
 
-        The flush goes one sale at a time between the cashier's own work (`_sync_step`): when
-        the network comes back with a backlog, scanning goes on instead of waiting for all of
-        it to be sent."""
+        The flush is the session's background engine: its own ledger connection and store
+        clients, nothing shared with the cashier's work, so scanning and selling go on while
+        a backlog is sent, however slow the store (a sale paid meanwhile waits in the outbox
+        for this flush or the next)."""
         worker = get_current_worker()
+        engine = self.session.background_sync
         try:
-            if self.session.ledger.outbox.pending_count():
-                self.session.sync.flush(step=self._sync_step,
-                                        stop=lambda: worker.is_cancelled)
+            if engine.ledger.outbox.pending_count():
+                engine.flush(stop=lambda: worker.is_cancelled)
             elif time.monotonic() - self._probed_at >= self.PROBE_EVERY_S:
                 self._probed_at = time.monotonic()
                 self._probe()
@@ -234,7 +236,21 @@ class PosApp(App[int]):
             log.warning("sync: %s", exc.one_line())
         except Exception:  # a sync bug must not take the counter down: log it, keep selling
             log.exception("sync failed")
-        self.call_from_thread(self._set_status, *self._read_status())
+        self.call_from_thread(self._set_status, *self._read_status(engine.ledger))
+
+    @work(thread=True, group="sync", exit_on_error=False)
+    def send_all(self, sent: Callable[[SyncReport], Any]) -> None:
+        """The outbox's "send all": every open entry now, back-off or not, by the background
+        engine (so the counter stays usable meanwhile); `sent(report)` back on the UI."""
+        worker = get_current_worker()
+        engine = self.session.background_sync
+        try:
+            report = engine.flush(now=math.inf, stop=lambda: worker.is_cancelled)
+        except PosError as exc:
+            self.call_from_thread(self.show_error, exc)
+            return
+        self.call_from_thread(sent, report)
+        self.call_from_thread(self._set_status, *self._read_status(engine.ledger))
 
     @work(thread=True, group="catalog", exit_on_error=False)
     def refresh_catalog(self) -> None:
@@ -256,17 +272,9 @@ class PosApp(App[int]):
         if not worker.is_cancelled:
             self.call_from_thread(self._set_status, *self._read_status())
 
-    @contextmanager
-    def _sync_step(self) -> Iterator[None]:
-        """One step of the background flush: once no work of the cashier's waits (`run_io`),
-        under the counter's lock (the sale, the ledger and the store's client are shared)."""
-        with self._turn:
-            self._turn.wait_for(lambda: self._serving >= self._issued)
-            yield
-
     def _probe(self) -> None:
         """The store answers (online) or not (offline), where its backend can tell cheaply."""
-        answers = self.session.backend.reachable()
+        answers = self.session.background_backend_for(self.session.profile).reachable()
         offline = self.session.sync.offline_targets
         if answers is True:
             offline.discard(self.session.profile)
@@ -275,9 +283,10 @@ class PosApp(App[int]):
                 log.info("status: %s does not answer", self.session.profile)
             offline.add(self.session.profile)
 
-    def _read_status(self) -> tuple[int, bool]:
-        """Outbox count and online state (reads the ledger: call it from a worker)."""
-        return (self.session.ledger.outbox.pending_count(),
+    def _read_status(self, ledger: Ledger | None = None) -> tuple[int, bool]:
+        """Outbox count and online state (reads the ledger, the counter's unless another
+        connection is given: call it from a worker)."""
+        return ((ledger or self.session.ledger).outbox.pending_count(),
                 self.session.profile not in self.session.sync.offline_targets)
 
     def refresh_status(self) -> None:

@@ -14,7 +14,6 @@ state (queued, sending, unknown, failed), how many tries, and the last error. Th
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 from textual import on
@@ -186,8 +185,6 @@ class OutboxScreen(PosScreen):
             confirmed)
 
     def action_send_all(self) -> None:
-        sync = self.pos.session.sync
-
         def sent(report: SyncReport) -> None:
             done = len(report.placed) + len(report.mirrored)
             left = len(report.queued) + len(report.unknown) + len(report.failed)
@@ -195,4 +192,4 @@ class OutboxScreen(PosScreen):
             self.notify(" ".join([f"{done} sent, {left} still open.", *busy]), title="Outbox")
             self.load()
 
-        self.pos.run_io(lambda: sync.flush(now=math.inf), sent)  # back-off waits too
+        self.pos.send_all(sent)  # back-off waits too; in the background, scanning goes on

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pos.backends.base import BackendSettings, PlacedOrder, UnsupportedError
 from pos.backends.local import LocalBackend
 from pos.errors import OutcomeUnknown, PermanentError, TransientError
 from pos.models import Order
 from pos.session import PosSession
+
+
+class Faults:
+    """What a `FlakyBackend` is told to do, shared by the instances of one store (the
+    counter's backend and the background flush's own)."""
+
+    def __init__(self) -> None:
+        self.plan: list[str] = []
+        self.calls = 0
+        self.can_reconcile = True
+        self.slow: Callable[[Order], None] | None = None  # called before placing (a slow store)
 
 
 class FlakyBackend(LocalBackend):
@@ -15,14 +28,35 @@ class FlakyBackend(LocalBackend):
     refuses: permanent); an empty plan places normally. `can_reconcile = False`: a store that
     cannot look orders up."""
 
-    def __init__(self, settings: BackendSettings, context: object) -> None:
+    def __init__(self, settings: BackendSettings, context: object,
+                 faults: Faults | None = None) -> None:
         super().__init__(settings, context)  # type: ignore[arg-type]
-        self.plan: list[str] = []
-        self.calls = 0
-        self.can_reconcile = True
+        self.faults = faults or Faults()
+
+    @property
+    def plan(self) -> list[str]:
+        return self.faults.plan
+
+    @plan.setter
+    def plan(self, plan: list[str]) -> None:
+        self.faults.plan = plan
+
+    @property
+    def calls(self) -> int:
+        return self.faults.calls
+
+    @property
+    def can_reconcile(self) -> bool:
+        return self.faults.can_reconcile
+
+    @can_reconcile.setter
+    def can_reconcile(self, can: bool) -> None:
+        self.faults.can_reconcile = can
 
     def place_order(self, order: Order) -> PlacedOrder:
-        self.calls += 1
+        self.faults.calls += 1
+        if self.faults.slow is not None:
+            self.faults.slow(order)
         fault = self.plan.pop(0) if self.plan else ""
         if fault == "down":
             raise TransientError(message="connection refused")
@@ -51,4 +85,10 @@ def install_flaky(session: PosSession) -> FlakyBackend:
     session._backends[session.profile] = flaky
     if session._checkout is not None:
         session._checkout.backend = flaky
+    # the counter's background flush has its own instance (own connection), same faults
+    old = session._background_backends.pop(session.profile, None)
+    if old is not None:
+        old.close()
+    session._background_backends[session.profile] = FlakyBackend(
+        real.settings, real.context, flaky.faults)
     return flaky

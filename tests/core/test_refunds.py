@@ -174,6 +174,16 @@ def test_never_more_than_paid_at_the_till(session: PosSession) -> None:
     refund = session.refunds.refund(order.number, reason="all")
     assert refund.amount == D("20.85") and "gift voucher" in refund.note  # not 30.85
     assert refund.lines[0].amount == D("30.85")  # the line's value, for the record
+    # the tax paid back shrinks with the amount: 2.35 × 20.85 / 30.85 = 1.588 → 1.59
+    assert preview.tax == refund.tax == D("1.59")
+
+
+def test_a_capped_refund_pays_back_its_share_of_the_tax(session: PosSession) -> None:
+    order = sale_d(session)  # 3 mugs, 30.85 with 2.35 tax; 20.85 paid at the till
+    first = session.refunds.refund(order.number, {"MUG": 2}, reason="chipped")
+    assert (first.amount, first.tax) == (D("20.57"), D("1.57"))
+    last = session.refunds.preview(order.number)  # 10.28 (0.78 tax) left, 0.28 paid at the till
+    assert last.amount == D("0.28") and last.tax == D("0.02")  # 0.78 × 0.28 / 10.28
 
 
 @settings(max_examples=300, deadline=None)

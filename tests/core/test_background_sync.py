@@ -1,0 +1,89 @@
+"""The counter's background flush (`PosSession.background_sync`) beside the cashier's own sync:
+its own ledger connection and store clients, and the sync lock between the two."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pos.config import load_settings
+from pos.models import Order, OrderStatus
+from pos.session import PosSession, open_session
+from tests.fakes import FlakyBackend, install_flaky
+
+
+@pytest.fixture
+def flaky(data_dir: Path) -> Iterator[tuple[PosSession, FlakyBackend]]:
+    session = open_session(data_dir, "local", load_settings())
+    backend = install_flaky(session)
+    yield session, backend
+    session.close()
+
+
+def queued_sale(session: PosSession, backend: FlakyBackend) -> str:
+    backend.plan = ["down"]
+    checkout = session.new_checkout(persist=False)
+    checkout.add("MUG")
+    checkout.take_payment("cash")
+    number = checkout.place().number
+    session.ledger.db.execute("UPDATE outbox SET next_attempt_at = 0")  # back-off over
+    return number
+
+
+def test_a_sale_paid_while_the_background_flush_sends_is_left_to_it_and_sent_once(
+        flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, backend = flaky
+    backlog = [queued_sale(session, backend) for _ in range(2)]
+    sending, release = threading.Event(), threading.Event()
+    flushing = threading.current_thread()
+
+    def hang(order: Order) -> None:
+        if threading.current_thread() is not flushing:
+            sending.set()
+            release.wait(10)
+
+    backend.faults.slow = hang
+    flusher = threading.Thread(target=session.background_sync.flush)
+    flusher.start()
+    try:
+        assert sending.wait(5)
+        checkout = session.new_checkout(persist=False)
+        checkout.add("MUG")
+        checkout.take_payment("cash")
+        started = time.monotonic()
+        paid = checkout.place()  # the store hangs on the backlog: this one is not sent now
+        assert time.monotonic() - started < 2 and not release.is_set()
+        assert paid.status == OrderStatus.QUEUED
+    finally:
+        release.set()
+        flusher.join(15)
+    assert sorted(backend.stored_numbers()) == sorted(backlog)
+    session.background_sync.flush()  # the next tick takes it
+    assert sorted(backend.stored_numbers()) == sorted([*backlog, paid.number])  # each once
+    assert session.ledger.orders.get(paid.number).status == OrderStatus.PLACED
+
+
+def test_while_a_sale_is_delivered_the_background_flush_does_not_start(
+        flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, _ = flaky
+    assert session.sync.lock.acquire()  # as during `deliver`
+    try:
+        report = session.background_sync.flush()
+    finally:
+        session.sync.lock.release()
+    assert report.errors and not report.placed
+
+
+def test_the_background_flush_shares_no_connection_or_client_with_the_counter(
+        flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, _ = flaky
+    background = session.background_sync
+    assert background.ledger.db.conn is not session.ledger.db.conn
+    assert session.background_backend_for(session.profile) is not session.backend
+    # the online/offline state is one for both
+    background.offline_targets.add(session.profile)
+    assert session.profile in session.sync.offline_targets
