@@ -34,7 +34,7 @@ class OutboxActions:
             raise _state_error(entry, "is already done")
         state = "unknown" if entry.state in ("unknown", "sending") else "queued"
         self.ledger.outbox.set_state(entry_id, state, next_attempt_at=0)
-        return self.engine.deliver(entry.number)
+        return self.engine.deliver(entry.number, force=True)
 
     def resolve(self, entry_id: int, remote_id: str | None) -> Order:
         """A person checked the store: placed there (with its id), or certainly not placed."""
@@ -46,7 +46,7 @@ class OutboxActions:
             self.engine.mark_placed(entry, order, remote_id, "resolved")
             return self.ledger.orders.get(entry.number)
         self.ledger.outbox.set_state(entry_id, "queued", next_attempt_at=0)
-        return self.engine.deliver(entry.number)
+        return self.engine.deliver(entry.number, force=True)
 
     def cancel(self, entry_id: int, reason: str) -> Order:
         """Give up sending this entry; a cancelled placement cancels the sale (with reason)."""

@@ -153,14 +153,20 @@ class SyncEngine:
 
     # --- entry points ------------------------------------------------------------------------
 
-    def deliver(self, number: str) -> Order:
+    def deliver(self, number: str, *, force: bool = False) -> Order:
         """Try this sale's entries now (right after it was recorded); return the order.
 
-        While a flush holds the sync lock elsewhere (the counter's background flush, or
-        another pos process) the sale is left as it is, queued: only the lock's holder sends,
-        so nothing is sent twice, and the cashier does not wait for a backlog to go out. The
-        next flush takes it. Between the steps of this engine's own flush the lock is already
-        held here (re-entrant) and the sale is sent now.
+        The sale is left as it is, queued for the next flush, in two cases, so that the cashier
+        never waits on a store that is not answering:
+
+        * a flush holds the sync lock elsewhere (the counter's background flush, or another pos
+          process): only the lock's holder sends, so nothing is sent twice;
+        * its store did not answer the last call (`offline_targets`: refused, timed out, cut
+          off) — unless `force` (a cashier's retry): a store that hangs would hold each sale
+          for the whole timeout. The background flush, or its probe, finds the store again.
+
+        Between the steps of this engine's own flush the lock is already held here
+        (re-entrant) and the sale is sent now.
         """
         report = SyncReport()
         with self._busy:
@@ -170,8 +176,13 @@ class SyncEngine:
                 return self.ledger.orders.get(number)
             try:
                 for entry in self.ledger.outbox.for_order(number):
-                    if entry.state in ("queued", "sending", "unknown"):
-                        self._process(entry, report)
+                    if entry.state not in ("queued", "sending", "unknown"):
+                        continue
+                    if not force and entry.target in self.offline_targets:
+                        log.info("sync %s %s→%s: left queued, the store is not answering",
+                                 number, entry.kind, entry.target)
+                        continue
+                    self._process(entry, report)
             finally:
                 self.lock.release()
         return self.ledger.orders.get(number)
@@ -536,6 +547,7 @@ class SyncEngine:
         self.ledger.outbox.set_state(entry.id, "unknown", error=reason,
                                      next_attempt_at=time.time() + backoff_seconds(entry.attempts))
         self._set_order_status(order, OrderStatus.UNKNOWN, reason, "unknown")
+        self.offline_targets.add(entry.target)  # no answer: the next sales do not wait on it
         report.unknown.append(order.number)
 
     def mark_placed(self, entry: OutboxEntry, order: Order, remote_id: str, how: str) -> None:

@@ -92,3 +92,18 @@ def install_flaky(session: PosSession) -> FlakyBackend:
     session._background_backends[session.profile] = FlakyBackend(
         real.settings, real.context, flaky.faults)
     return flaky
+
+
+def backlog_of(session: PosSession, backend: FlakyBackend, sales: int) -> list[str]:
+    """Sales queued while the store was down; then it is back (back-off over)."""
+    backend.plan = ["down"]
+    calls, numbers = backend.calls, []
+    for _ in range(sales):
+        checkout = session.new_checkout(persist=False)
+        checkout.add("MUG")
+        checkout.take_payment("cash")
+        numbers.append(checkout.place().number)
+    assert backend.calls == calls + 1  # after the first, the others did not wait on it
+    session.ledger.db.execute("UPDATE outbox SET next_attempt_at = 0")
+    session.sync.offline_targets.clear()
+    return numbers

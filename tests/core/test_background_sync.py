@@ -13,7 +13,7 @@ import pytest
 from pos.config import load_settings
 from pos.models import Order, OrderStatus
 from pos.session import PosSession, open_session
-from tests.fakes import FlakyBackend, install_flaky
+from tests.fakes import FlakyBackend, backlog_of, install_flaky
 
 
 @pytest.fixture
@@ -24,20 +24,10 @@ def flaky(data_dir: Path) -> Iterator[tuple[PosSession, FlakyBackend]]:
     session.close()
 
 
-def queued_sale(session: PosSession, backend: FlakyBackend) -> str:
-    backend.plan = ["down"]
-    checkout = session.new_checkout(persist=False)
-    checkout.add("MUG")
-    checkout.take_payment("cash")
-    number = checkout.place().number
-    session.ledger.db.execute("UPDATE outbox SET next_attempt_at = 0")  # back-off over
-    return number
-
-
 def test_a_sale_paid_while_the_background_flush_sends_is_left_to_it_and_sent_once(
         flaky: tuple[PosSession, FlakyBackend]) -> None:
     session, backend = flaky
-    backlog = [queued_sale(session, backend) for _ in range(2)]
+    backlog = backlog_of(session, backend, 2)
     sending, release = threading.Event(), threading.Event()
     flushing = threading.current_thread()
 
@@ -87,3 +77,35 @@ def test_the_background_flush_shares_no_connection_or_client_with_the_counter(
     # the online/offline state is one for both
     background.offline_targets.add(session.profile)
     assert session.profile in session.sync.offline_targets
+
+
+def sell(session: PosSession) -> Order:
+    checkout = session.new_checkout(persist=False)
+    checkout.add("MUG")
+    checkout.take_payment("cash")
+    return checkout.place()
+
+
+def test_a_store_that_stops_answering_holds_up_one_sale_not_the_next(
+        flaky: tuple[PosSession, FlakyBackend]) -> None:
+    session, backend = flaky
+    backend.plan = ["lost"]  # placed there, the answer never came (a timeout after sending)
+    first = sell(session)
+    assert first.status == OrderStatus.UNKNOWN and backend.calls == 1
+    second = sell(session)  # not sent: the store did not answer the last call
+    assert second.status == OrderStatus.QUEUED and backend.calls == 1
+    session.background_sync.flush(now=time.time() + 3600)  # the store answers again
+    assert session.ledger.orders.get(first.number).status == OrderStatus.PLACED  # found there
+    assert session.ledger.orders.get(second.number).status == OrderStatus.PLACED
+    assert sorted(backend.stored_numbers()) == sorted([first.number, second.number])  # once
+
+
+def test_a_cashiers_retry_asks_the_store_even_when_it_was_not_answering(
+        flaky: tuple[PosSession, FlakyBackend]) -> None:
+    from pos.outbox_actions import OutboxActions
+
+    session, backend = flaky
+    [number] = backlog_of(session, backend, 1)
+    session.sync.offline_targets.add(session.profile)
+    [entry] = session.ledger.outbox.for_order(number)
+    assert OutboxActions(session.sync).retry(entry.id).status == OrderStatus.PLACED

@@ -115,10 +115,10 @@ def test_circuit_breaker_one_try_per_pass_when_down(
     session, backend = flaky
     backend.plan = ["down"] * 3
     numbers = [sell(session).number for _ in range(3)]
-    assert backend.calls == 3
+    assert backend.calls == 1  # the next sales did not wait on a store that refused the last
     backend.plan = ["down"] * 10
     session.sync.flush(now=float("inf"))
-    assert backend.calls == 4  # the first failure opened the circuit for this pass
+    assert backend.calls == 2  # the first failure opened the circuit for this pass
     backend.plan = []
     report = session.sync.flush(now=float("inf"))
     assert sorted(report.placed) == sorted(numbers)

@@ -19,7 +19,7 @@ from screens.app import PosApp
 from screens.payment import PaymentScreen
 from screens.receipt import ReceiptScreen
 from screens.widgets import StatusBar
-from tests.fakes import install_flaky
+from tests.fakes import backlog_of, install_flaky
 from tests.ui.conftest import error_titles, scan, settle, wait_until
 
 
@@ -368,14 +368,7 @@ async def test_scanning_goes_on_while_the_store_hangs_on_a_backlog(
     nothing with the cashier); the sale paid meanwhile waits in the outbox and every sale
     reaches the store exactly once."""
     flaky = install_flaky(session)
-    numbers = []
-    for _ in range(3):
-        flaky.plan = ["down"]
-        checkout = session.new_checkout(persist=False)
-        checkout.add("MUG")
-        checkout.take_payment("cash")
-        numbers.append(checkout.place().number)
-    session.ledger.db.execute("UPDATE outbox SET next_attempt_at = 0")  # their back-off is over
+    numbers = backlog_of(session, flaky, 3)
     sending, release = threading.Event(), threading.Event()
 
     def hang(order: Order) -> None:
