@@ -92,12 +92,25 @@ class Checkout:
         return cart
 
     def _price(self, cart: Cart) -> Quote:
-        try:
-            return self.backend.quote(cart)
-        except TransientError:
-            quote = self._estimate(cart)
-            return quote.model_copy(update={"warnings": (
-                *quote.warnings, "The store is offline: prices are estimated locally.")})
+        """The store's quote where it prices remotely; estimated locally while it does not
+        answer. A store that failed to answer (here or in the sync engine: `offline_targets`)
+        is not asked again until the background flush or its probe finds it: a store that
+        hangs would hold every review for the whole timeout."""
+        remote = self.backend.supports(Capability.REMOTE_PRICING)
+        offline = self.sync.offline_targets
+        if not (remote and self.profile in offline):
+            try:
+                quote = self.backend.quote(cart)
+            except TransientError:
+                if remote:
+                    offline.add(self.profile)
+            else:
+                if remote:
+                    offline.discard(self.profile)
+                return quote
+        quote = self._estimate(cart)
+        return quote.model_copy(update={"warnings": (
+            *quote.warnings, "The store is offline: prices are estimated locally.")})
 
     def reload(self) -> Cart:
         """Re-read the active cart from disk (after a restart or another window's change)."""

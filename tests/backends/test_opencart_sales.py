@@ -12,6 +12,7 @@ import pytest
 
 from pos.cli import main
 from pos.config import load_settings
+from pos.models import OrderStatus
 from pos.session import open_session
 from tests.backends.oc_helpers import CATALOG, KEY
 from tests.emulators.faults import FaultyTransport
@@ -169,12 +170,45 @@ def test_leaked_text_before_json_tolerated(shop, tmp_path, capsys) -> None:  # t
     assert rc == 0 and order["status"] == "placed"
 
 
-def test_quote_timeout_prices_locally(shop, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    _emu, faults = shop
+def test_quote_timeout_prices_locally(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    emu, faults = shop
     faults.plan("api/cart/products", "timeout_before", times=20)
     rc, order = sell(tmp_path, faults, capsys, {"items": [{"code": "IPHONE"}]})
-    assert rc == 0 and order["status"] == "placed"
+    # the store did not answer the quote: the sale is not sent into the same timeout, it is
+    # queued and the next flush places it
+    assert rc == 0 and order["status"] == "queued"
     assert order["total"] == "101.00"
+    faults.planned.clear()
+    report, _ = flush(data_dir, faults)
+    assert order["number"] in report.placed and len(emu.orders) == 1
+
+
+def test_a_store_that_timed_out_is_not_asked_again_until_it_answers(
+        shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path) -> None:
+    """The store hangs (read timeouts): the first review waits for it and prices locally;
+    the next reviews and the sale do not call it at all (a hanging store would hold each of
+    them for the whole timeout). Once the background flush reaches it, it prices again."""
+    emu, faults = shop
+    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
+    try:
+        checkout = session.new_checkout(persist=False)
+        checkout.add("IPHONE")
+        faults.plan("", "timeout_before", times=1000)
+        first = checkout.review()
+        assert not first.remote and "estimated locally" in " ".join(first.warnings)
+        calls = len(faults.calls)
+        checkout.add("HTC")
+        assert not checkout.review().remote
+        checkout.take_payment("cash")
+        order = checkout.place()
+        assert order.status == OrderStatus.QUEUED and len(faults.calls) == calls  # not asked
+        faults.planned.clear()  # the store answers again: the next flush sends the sale
+        report = session.background_sync.flush(now=time.time() + 100_000)
+        assert order.number in report.placed and len(emu.orders) == 1
+        checkout.add("IPHONE")
+        assert checkout.review().remote  # priced by the store again
+    finally:
+        session.close()
 
 
 def test_offline_sale_queued_then_replayed(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
