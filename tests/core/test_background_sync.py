@@ -5,23 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from pos.config import load_settings
 from pos.models import Order, OrderStatus
-from pos.session import PosSession, open_session
-from tests.fakes import FlakyBackend, backlog_of, install_flaky
-
-
-@pytest.fixture
-def flaky(data_dir: Path) -> Iterator[tuple[PosSession, FlakyBackend]]:
-    session = open_session(data_dir, "local", load_settings())
-    backend = install_flaky(session)
-    yield session, backend
-    session.close()
+from pos.session import PosSession
+from tests.fakes import FlakyBackend, backlog_of
 
 
 def test_a_sale_paid_while_the_background_flush_sends_is_left_to_it_and_sent_once(

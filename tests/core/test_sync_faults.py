@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from pos.config import load_settings
 from pos.errors import RuleError, StorageError
 from pos.models import Order, OrderStatus
 from pos.outbox_actions import OutboxActions
-from pos.session import PosSession, open_session
-from tests.fakes import FlakyBackend, install_flaky
-
-
-@pytest.fixture
-def flaky(data_dir: Path) -> Iterator[tuple[PosSession, FlakyBackend]]:
-    session = open_session(data_dir, "local", load_settings())
-    backend = install_flaky(session)
-    yield session, backend
-    session.close()
+from pos.session import PosSession
+from tests.fakes import FlakyBackend
 
 
 def sell(session: PosSession, code: str = "MUG") -> Order:
