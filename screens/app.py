@@ -88,6 +88,7 @@ class PosApp(App[int]):
         self.cart_screen = CartScreen()
         self.logging_in = False  # the login modal is up: only quit works
         self._started = False  # background work starts after the cart's first paint
+        self._quitting = threading.Event()  # quit asked while a sale was being sent
         if session.settings.keys:
             self.set_keymap(dict(session.settings.keys))
 
@@ -171,6 +172,27 @@ class PosApp(App[int]):
 
         self.run_io(self._cashier_names, locked)
 
+    async def action_quit(self) -> None:
+        """Quit, but not in the middle of sending a sale: cut off, it would be left for a
+        person to check on the store (`sending` → reconciled, `unknown` where the store cannot
+        be asked). The background flush stops after that sale, the screen says why it waits
+        (at most the store's timeout), and the counter closes when the answer is in."""
+        if not self._sending():
+            self.exit()
+            return
+        if not self._quitting.is_set():
+            self._quitting.set()  # the flush sends no further sale
+            self.set_interval(0.1, lambda: None if self._sending() else self.exit())
+        backend = self.session.background_backend_for(self.session.profile)
+        timeout = getattr(backend.settings, "timeout", None)
+        self.notify("Closing once the store has answered the call under way"
+                    + (f" (at most {timeout:g} s)" if timeout else "")
+                    + ": a sale cut off mid-send would have to be checked on the store.",
+                    title="Quitting", timeout=30)
+
+    def _sending(self) -> bool:
+        return any(w.group == "sync" and w.is_running for w in self.workers)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.logging_in and action not in ("quit", "focus_next", "focus_previous"):
             return False
@@ -225,10 +247,12 @@ class PosApp(App[int]):
         a backlog is sent, however slow the store (a sale paid meanwhile waits in the outbox
         for this flush or the next)."""
         worker = get_current_worker()
+        if self._quitting.is_set():
+            return
         engine = self.session.background_sync
         try:
             if engine.ledger.outbox.pending_count():
-                engine.flush(stop=lambda: worker.is_cancelled)
+                engine.flush(stop=lambda: worker.is_cancelled or self._quitting.is_set())
             elif time.monotonic() - self._probed_at >= self.PROBE_EVERY_S:
                 self._probed_at = time.monotonic()
                 self._probe()
@@ -245,7 +269,8 @@ class PosApp(App[int]):
         worker = get_current_worker()
         engine = self.session.background_sync
         try:
-            report = engine.flush(now=math.inf, stop=lambda: worker.is_cancelled)
+            report = engine.flush(now=math.inf,
+                                  stop=lambda: worker.is_cancelled or self._quitting.is_set())
         except PosError as exc:
             self.call_from_thread(self.show_error, exc)
             return

@@ -403,6 +403,39 @@ async def test_scanning_goes_on_while_the_store_hangs_on_a_backlog(
     assert sorted(flaky.stored_numbers()) == sorted([*numbers, paid_meanwhile])  # each once
 
 
+async def test_quitting_waits_for_the_answer_to_the_sale_being_sent(
+        app: PosApp, session: PosSession) -> None:
+    """Ctrl+Q while the background flush waits for the store: the counter says why it does
+    not close yet, sends nothing more, and closes once the answer is in (the sale placed,
+    not left for a person to check)."""
+    flaky = install_flaky(session)
+    first, second = backlog_of(session, flaky, 2)
+    sending, release = threading.Event(), threading.Event()
+
+    def hang(order: Order) -> None:
+        sending.set()
+        release.wait(10)
+
+    flaky.faults.slow = hang
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.sync_now()
+        while not sending.is_set():
+            await asyncio.sleep(0.01)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app._exit and "Quitting" in [n.title for n in app._notifications]
+        release.set()
+        for _ in range(500):
+            if app._exit:
+                break
+            await asyncio.sleep(0.01)
+        assert app._exit
+    assert flaky.stored_numbers() == [first]  # answered, then nothing more was sent
+    assert session.ledger.orders.get(first).status == OrderStatus.PLACED
+    assert session.ledger.orders.get(second).status == OrderStatus.QUEUED
+
+
 async def test_price_override_with_a_reason_on_the_receipt(app: PosApp, session: PosSession) -> None:
     """Ctrl+T on the selected line: the new unit price, then the reason (required), which the
     receipt prints under the line."""
