@@ -81,15 +81,38 @@ class Checkout:
             tax_classes=self.catalog.tax_classes(),
             payment_methods=self.backend.payment_methods(cart)))
 
-    def _commit(self, cart: Cart, *, validate: bool = True) -> Cart:
-        """Price the new cart (raising if the store refuses) and save it durably."""
-        quote = self._price(cart) if validate else (
-            # payments, number, comment: the store's prices stand (no local re-estimate)
+    def _commit(self, cart: Cart, *, validate: bool = True, estimate: bool = False) -> Cart:
+        """Price the new cart (raising if the store refuses) and save it durably.
+
+        `validate=False`: a change that prices nothing (payments, number, comment): the store's
+        prices stand. `estimate`: priced locally (see `_commit_lines`)."""
+        quote = self._estimate(cart) if estimate else self._price(cart) if validate else (
             self.quote if self.quote.remote and cart.id == self.cart.id else self._estimate(cart))
         if self.persist:
             self.ledger.carts.save_active(cart, self.lane)
         self.cart, self.quote = cart, quote
         return cart
+
+    def _commit_lines(self, cart: Cart, *, refusable: bool = True) -> Cart:
+        """Commit a change of lines (a scan, a quantity, a removal).
+
+        Where the store prices the sale (OpenCart: a login and a dozen calls a quote, more with
+        every line), a cart holding nothing only the store can price — no customer, coupon,
+        gift voucher, reward points or shipping method — is estimated locally at once, so a
+        scan never waits on the network; the store prices it at review (F11/F12), before
+        anything is paid, and says where its prices differ. A cart with such parts is priced
+        by the store now, so its discounts stay right on the screen. `refusable=False` (a
+        removal): the store refusing the smaller cart does not stop it."""
+        remote = self.backend.supports(Capability.REMOTE_PRICING)
+        if remote and _store_priced(cart):
+            try:
+                return self._commit(cart)
+            except RuleError:
+                if refusable:
+                    raise
+        if remote or not refusable:
+            return self._commit(cart, estimate=True)
+        return self._commit(cart)
 
     def _price(self, cart: Cart) -> Quote:
         """The store's quote where it prices remotely; estimated locally while it does not
@@ -185,7 +208,7 @@ class Checkout:
                 points=product.points, reward=product.reward)
             lines = (*self.cart.lines, line)
         check_stock(product, lines)
-        self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
+        self._commit_lines(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
         return line
 
     def set_quantity(self, key: str, quantity: object) -> None:
@@ -199,7 +222,7 @@ class Checkout:
         product = self.catalog.get(line.product_id)
         if product is not None:
             check_stock(product, lines)
-        self._commit(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
+        self._commit_lines(self._invalidate_methods(self.cart.model_copy(update={"lines": lines})))
 
     def override_price(self, key: str, unit_price: object, reason: str) -> None:
         """Change a line's unit price (damaged item, price match): a reason is required. Not
@@ -226,7 +249,7 @@ class Checkout:
         self._line(key)
         lines = tuple(ln for ln in self.cart.lines if ln.key != key)
         cart = self.cart.model_copy(update={"lines": lines, "reward": 0})
-        self._commit(self._invalidate_methods(cart), validate=False)
+        self._commit_lines(self._invalidate_methods(cart), refusable=False)
 
     def _line(self, key: str) -> CartLine:
         line = self.cart.line(key)
@@ -547,3 +570,9 @@ class Checkout:
         self.cart = cart
         self.quote = self._estimate(cart)
         return cart
+
+
+def _store_priced(cart: Cart) -> bool:
+    """Whether the cart holds something only a remote-pricing store can price."""
+    return bool(cart.customer or cart.coupon or cart.vouchers or cart.reward
+                or cart.shipping_method or cart.use_store_credit)

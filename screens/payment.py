@@ -19,6 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -51,6 +52,7 @@ class PaymentScreen(PosScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="pay-main"):
             yield Static(id="pay-due")
+            yield Static(id="pay-warnings")  # what the store says of this sale (stock, prices)
             yield OptionList(id="methods")
             yield Input(placeholder="Amount tendered (Enter on empty: exact amount)", id="amount")
             yield Static(id="paid")
@@ -91,6 +93,9 @@ class PaymentScreen(PosScreen):
         self.query_one("#pay-due", Static).update(
             f"To pay: {format_money(checkout.remaining(), cur)}  "
             f"(total {format_money(checkout.due(), cur)}){split}")
+        warnings = self.query_one("#pay-warnings", Static)
+        warnings.update("\n".join(escape(w) for w in checkout.quote.warnings))
+        warnings.display = bool(checkout.quote.warnings)
         methods = checkout.payment_methods()
         if [m.code for m in methods] != [m.code for m in self.methods]:
             self.methods = methods

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,36 @@ def test_a_store_that_timed_out_is_not_asked_again_until_it_answers(
         assert order.number in report.placed and len(emu.orders) == 1
         checkout.add("IPHONE")
         assert checkout.review().remote  # priced by the store again
+    finally:
+        session.close()
+
+
+def test_scanning_a_plain_cart_does_not_wait_on_the_store(
+        shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path) -> None:
+    """A quote costs a login and a dozen calls: scans, quantities and removals on a cart with
+    nothing only the store can price are estimated locally at once (a removal shows the smaller
+    total at once too: it kept the store's quote of the bigger cart); the store prices the
+    sale at review. With a coupon in the cart, a scan is priced by the store (its discount
+    stays on the screen)."""
+    _emu, faults = shop
+    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
+    try:
+        checkout = session.new_checkout(persist=False)
+        checkout.add("IPHONE")
+        checkout.add("HTC")
+        checkout.set_quantity(checkout.cart.lines[0].key, 2)
+        assert faults.calls == [] and not checkout.quote.remote
+        assert checkout.quote.totals.total == Decimal("302.00")
+        checkout.remove(checkout.cart.lines[1].key)
+        assert checkout.quote.totals.total == Decimal("202.00") and faults.calls == []
+        review = checkout.review()
+        assert review.remote and review.totals.total == Decimal("202.00") and faults.calls
+        checkout.apply_coupon("1111")
+        assert checkout.quote.totals.total == Decimal("192.00")  # coupon 1111: 10.00 off
+        calls = len(faults.calls)
+        checkout.add("HTC")
+        assert len(faults.calls) > calls and checkout.quote.remote  # priced by the store
+        assert checkout.quote.totals.total == Decimal("292.00")  # the coupon still off
     finally:
         session.close()
 

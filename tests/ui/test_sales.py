@@ -201,3 +201,21 @@ async def test_after_a_receipt_letters_start_the_next_sale_and_bound_keys_work(
             app.cart_screen.scan_input.value = ""
             app.to_cart()
             await settle(pilot)
+
+
+async def test_the_payment_screen_shows_what_the_store_says_of_the_sale(
+        app: PosApp, session: PosSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's quote may carry warnings (OpenCart: a product not in stock there): they are
+    on the payment screen, before any money is taken, not only on the review screen."""
+    backend = session.backend
+    quote = backend.quote
+    stock = "Products marked with *** are not available in the desired quantity or not in stock!"
+    monkeypatch.setattr(backend, "quote", lambda cart: quote(cart).model_copy(
+        update={"warnings": (stock,)}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "MUG")
+        await pilot.press("f12")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        shown = app.screen.query_one("#pay-warnings")
+        assert shown.display and stock in str(shown.render())
