@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from pos.backends.base import Capability
 from pos.cart_rules import parse_scan
 from pos.models import CartLine, Product
 from pos.money import format_money
@@ -174,6 +175,9 @@ class CartScreen(Screen[None]):
             grid.add_row(Text("incl. tax", style="dim"),
                          Text(format_money(totals.tax_included, cur), style="dim"))
         grid.add_row("Items", str(checkout.cart.item_count))
+        if not checkout.quote.remote and checkout.backend.supports(Capability.REMOTE_PRICING):
+            # scans are priced from the catalog; the store's own figures come at review
+            grid.add_row(Text("Estimate: store prices at F12", style="dim italic"), "")
         self.query_one("#totals", Static).update(grid)
 
     def after_change(self, _: object = None) -> None:
