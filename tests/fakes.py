@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from pos.backends.base import BackendSettings, PlacedOrder, UnsupportedError
@@ -107,3 +108,17 @@ def backlog_of(session: PosSession, backend: FlakyBackend, sales: int) -> list[s
     session.ledger.db.execute("UPDATE outbox SET next_attempt_at = 0")
     session.sync.offline_targets.clear()
     return numbers
+
+
+def hold_background_sends(backend: FlakyBackend) -> tuple[threading.Event, threading.Event]:
+    """A store that takes its time: a sale sent from another thread than the main one (the
+    counter's background flush) waits until `release` is set; `sending` says one has started."""
+    sending, release = threading.Event(), threading.Event()
+
+    def hold(order: Order) -> None:
+        if threading.current_thread() is not threading.main_thread() and not release.is_set():
+            sending.set()
+            release.wait(10)
+
+    backend.faults.slow = hold
+    return sending, release

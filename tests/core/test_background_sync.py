@@ -8,22 +8,14 @@ import time
 
 from pos.models import Order, OrderStatus
 from pos.session import PosSession
-from tests.fakes import FlakyBackend, backlog_of
+from tests.fakes import FlakyBackend, backlog_of, hold_background_sends
 
 
 def test_a_sale_paid_while_the_background_flush_sends_is_left_to_it_and_sent_once(
         flaky: tuple[PosSession, FlakyBackend]) -> None:
     session, backend = flaky
     backlog = backlog_of(session, backend, 2)
-    sending, release = threading.Event(), threading.Event()
-    flushing = threading.current_thread()
-
-    def hang(order: Order) -> None:
-        if threading.current_thread() is not flushing:
-            sending.set()
-            release.wait(10)
-
-    backend.faults.slow = hang
+    sending, release = hold_background_sends(backend)
     flusher = threading.Thread(target=session.background_sync.flush)
     flusher.start()
     try:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from textual import events
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList
 
 from pos.backends.local import LocalBackend
@@ -19,7 +20,7 @@ from screens.app import PosApp
 from screens.payment import PaymentScreen
 from screens.receipt import ReceiptScreen
 from screens.widgets import StatusBar
-from tests.fakes import backlog_of, install_flaky
+from tests.fakes import backlog_of, hold_background_sends, install_flaky
 from tests.ui.conftest import error_titles, scan, settle, wait_until
 
 
@@ -361,6 +362,14 @@ async def test_keys_typed_right_after_tab_go_to_the_next_field(app: PosApp) -> N
         assert (values["coupon"], values["voucher"]) == ("", "GIFT10")
 
 
+async def flush_until_sending(pilot: Pilot[int], app: PosApp, sending: threading.Event) -> None:
+    """Start the counter's background flush and wait until its first send has started."""
+    await settle(pilot)
+    app.sync_now()
+    while not sending.is_set():
+        await asyncio.sleep(0.01)
+
+
 async def test_scanning_goes_on_while_the_store_hangs_on_a_backlog(
         app: PosApp, session: PosSession) -> None:
     """The network comes back with three sales queued and the store hangs on the first one:
@@ -369,19 +378,9 @@ async def test_scanning_goes_on_while_the_store_hangs_on_a_backlog(
     reaches the store exactly once."""
     flaky = install_flaky(session)
     numbers = backlog_of(session, flaky, 3)
-    sending, release = threading.Event(), threading.Event()
-
-    def hang(order: Order) -> None:
-        if threading.current_thread() is not threading.main_thread() and not release.is_set():
-            sending.set()
-            release.wait(10)
-
-    flaky.faults.slow = hang
+    sending, release = hold_background_sends(flaky)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        app.sync_now()
-        while not sending.is_set():
-            await asyncio.sleep(0.01)
+        await flush_until_sending(pilot, app, sending)
         app.cart_screen.scan_input.value = "HEADPHONES"
         started = time.monotonic()
         await pilot.press("enter")
@@ -410,18 +409,9 @@ async def test_quitting_waits_for_the_answer_to_the_sale_being_sent(
     not left for a person to check)."""
     flaky = install_flaky(session)
     first, second = backlog_of(session, flaky, 2)
-    sending, release = threading.Event(), threading.Event()
-
-    def hang(order: Order) -> None:
-        sending.set()
-        release.wait(10)
-
-    flaky.faults.slow = hang
+    sending, release = hold_background_sends(flaky)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        app.sync_now()
-        while not sending.is_set():
-            await asyncio.sleep(0.01)
+        await flush_until_sending(pilot, app, sending)
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not app._exit and "Quitting" in [n.title for n in app._notifications]
