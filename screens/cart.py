@@ -175,9 +175,11 @@ class CartScreen(Screen[None]):
             grid.add_row(Text("incl. tax", style="dim"),
                          Text(format_money(totals.tax_included, cur), style="dim"))
         grid.add_row("Items", str(checkout.cart.item_count))
-        if not checkout.quote.remote and checkout.backend.supports(Capability.REMOTE_PRICING):
+        if (checkout.cart.lines and not checkout.quote.remote
+                and checkout.backend.supports(Capability.REMOTE_PRICING)):
             # scans are priced from the catalog; the store's own figures come at review
-            grid.add_row(Text("Estimate: store prices at F12", style="dim italic"), "")
+            grid.add_row(Text("Estimate", style="dim italic"),
+                         Text("store's at F12", style="dim italic"))
         self.query_one("#totals", Static).update(grid)
 
     def after_change(self, _: object = None) -> None:

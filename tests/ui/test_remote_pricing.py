@@ -51,8 +51,8 @@ async def test_scans_are_estimated_at_once_and_the_store_prices_at_f12(
         await scan(pilot, "0001")
         await scan(pilot, "0002")
         assert faults.calls == []  # the store was not asked
-        assert "$201.00" in totals_text(app) and "Estimate: store prices at F12" in totals_text(
-            app)
+        shown = totals_text(app)
+        assert "$201.00" in shown and "Estimate" in shown and "store's at F12" in shown
         await pilot.press("f12")
         await settle(pilot)
         assert isinstance(app.screen, PaymentScreen) and faults.calls  # priced by the store
