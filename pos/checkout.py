@@ -97,12 +97,13 @@ class Checkout:
         """Commit a change of lines (a scan, a quantity, a removal).
 
         Where the store prices the sale (OpenCart: a login and a dozen calls a quote, more with
-        every line), a cart holding nothing only the store can price — no customer, coupon,
-        gift voucher, reward points or shipping method — is estimated locally at once, so a
-        scan never waits on the network; the store prices it at review (F11/F12), before
-        anything is paid, and says where its prices differ. A cart with such parts is priced
-        by the store now, so its discounts stay right on the screen. `refusable=False` (a
-        removal): the store refusing the smaller cart does not stop it."""
+        every line), a cart holding nothing only the store can price (`_store_priced`: no
+        customer, coupon, gift voucher, reward points, store credit or shipping method) is
+        estimated locally at once, so a scan never waits on the network; the store prices it
+        at review (F11/F12), before anything is paid, and says where its prices differ. A
+        cart with such parts is priced by the store now, so its discounts stay right on the
+        screen. `refusable=False` (a removal): the store refusing the smaller cart does not
+        stop it."""
         remote = self.backend.supports(Capability.REMOTE_PRICING)
         if remote and _store_priced(cart):
             try:
