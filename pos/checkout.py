@@ -81,13 +81,15 @@ class Checkout:
             tax_classes=self.catalog.tax_classes(),
             payment_methods=self.backend.payment_methods(cart)))
 
-    def _commit(self, cart: Cart, *, validate: bool = True, estimate: bool = False) -> Cart:
+    def _commit(self, cart: Cart, *, validate: bool = True, quote: Quote | None = None) -> Cart:
         """Price the new cart (raising if the store refuses) and save it durably.
 
         `validate=False`: a change that prices nothing (payments, number, comment): the store's
-        prices stand. `estimate`: priced locally (see `_commit_lines`)."""
-        quote = self._estimate(cart) if estimate else self._price(cart) if validate else (
-            self.quote if self.quote.remote and cart.id == self.cart.id else self._estimate(cart))
+        prices stand. `quote`: the cart priced already (`_commit_lines`' local estimate)."""
+        if quote is None:
+            quote = self._price(cart) if validate else (
+                self.quote if self.quote.remote and cart.id == self.cart.id
+                else self._estimate(cart))
         if self.persist:
             self.ledger.carts.save_active(cart, self.lane)
         self.cart, self.quote = cart, quote
@@ -112,7 +114,7 @@ class Checkout:
                 if refusable:
                     raise
         if remote or not refusable:
-            return self._commit(cart, estimate=True)
+            return self._commit(cart, quote=self._estimate(cart))
         return self._commit(cart)
 
     def _price(self, cart: Cart) -> Quote:

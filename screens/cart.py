@@ -320,17 +320,17 @@ class CartScreen(Screen[None]):
         key = cursor_key(self.table)
         return key if key and not key.startswith("v:") else None
 
-    def selected_line(self) -> CartLine | None:
-        """The selected cart line; None, said to the cashier, when no line is selected."""
+    def selected_line(self, *, say: bool = True) -> CartLine | None:
+        """The selected cart line; None when no line is selected (said to the cashier, with
+        `say`)."""
         key = self.selected_key()
         line = self.pos.checkout.cart.line(key) if key else None
-        if line is None:
+        if line is None and say:
             self.notify("Select a line first (up/down).", title="Nothing selected")
         return line
 
     def action_step(self, step: int) -> None:
-        key = self.selected_key()
-        line = self.pos.checkout.cart.line(key) if key else None
+        line = self.selected_line(say=False)
         if line is None:
             return
         checkout = self.pos.checkout
