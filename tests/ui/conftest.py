@@ -24,6 +24,19 @@ async def settle(pilot: Pilot[int]) -> None:
         await pilot.pause()
 
 
+async def type_text(pilot: Pilot[int], text: str) -> None:
+    """Type `text` key by key, as a cashier (or a scanner) does."""
+    for char in text:
+        await pilot.press("space" if char == " " else char)
+
+
+async def type_and_enter(pilot: Pilot[int], text: str) -> None:
+    """Type `text`, press Enter, and let the work it starts finish."""
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 async def wait_until(pilot: Pilot[int], test: Callable[[], object], tries: int = 1000) -> None:
     """Until `test()` holds, up to ~20 s: generous, so a loaded machine (CI) does not fail it.
 

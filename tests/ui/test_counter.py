@@ -17,12 +17,7 @@ from screens.receipt import ReceiptScreen
 from screens.refund import RefundScreen
 from screens.slip import SlipScreen
 from screens.widgets import StatusBar
-from tests.ui.conftest import error_titles, settle
-
-
-async def type_text(pilot: object, text: str) -> None:
-    for char in text:
-        await pilot.press("space" if char == " " else char)  # type: ignore[attr-defined]
+from tests.ui.conftest import error_titles, settle, type_and_enter, type_text
 
 
 def sale(session: PosSession) -> str:
@@ -187,15 +182,11 @@ async def test_login_wrong_then_right_pin(session: PosSession) -> None:
         assert isinstance(app.screen, LoginModal)
         await type_text(pilot, "Ann")
         await pilot.press("enter")
-        await type_text(pilot, "0000")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "0000")
         assert isinstance(app.screen, LoginModal)
         assert "Wrong PIN" in str(app.screen.query_one("#login-error", Label).render())
         assert app.screen.query_one("#login-pin", Input).password
-        await type_text(pilot, "1234")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "1234")
         current: object = app.screen  # (no longer the login modal checked above)
         assert current is app.cart_screen
         assert "cashier Ann" in str(app.screen.query_one(StatusBar).render())
@@ -209,13 +200,9 @@ async def test_login_lockout(session: PosSession) -> None:
         await settle(pilot)
         assert isinstance(app.screen, LoginModal)  # one cashier: the name is filled in
         for _ in range(3):
-            await type_text(pilot, "9999")
-            await pilot.press("enter")
-            await settle(pilot)
+            await type_and_enter(pilot, "9999")
         assert "locked out" in str(app.screen.query_one("#login-error", Label).render())
-        await type_text(pilot, "1234")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "1234")
         assert isinstance(app.screen, LoginModal)
 
 

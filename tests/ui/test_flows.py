@@ -21,12 +21,7 @@ from screens.payment import PaymentScreen
 from screens.receipt import ReceiptScreen
 from screens.widgets import StatusBar
 from tests.fakes import backlog_of, hold_background_sends, install_flaky
-from tests.ui.conftest import error_titles, scan, settle, wait_until
-
-
-async def type_text(pilot: object, text: str) -> None:
-    for char in text:
-        await pilot.press("space" if char == " " else char)  # type: ignore[attr-defined]
+from tests.ui.conftest import error_titles, scan, settle, type_and_enter, type_text, wait_until
 
 
 async def pay_exact_cash(pilot: object, app: PosApp) -> None:
@@ -53,17 +48,11 @@ async def test_customer_coupon_voucher_reward(app: PosApp, session: PosSession) 
         assert app.checkout.cart.customer is not None
         assert app.checkout.cart.customer.id == "1"
         await pilot.press("f3")
-        await type_text(pilot, "SAVE10")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "SAVE10")
         await pilot.press("tab")
-        await type_text(pilot, "GIFT10")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "GIFT10")
         await pilot.press("tab")
-        await type_text(pilot, "600")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "600")
         assert error_titles(app) == []
         assert "SAVE10" in str(app.screen.query_one("#discounts-state").render())
         await pay_exact_cash(pilot, app)
@@ -82,9 +71,7 @@ async def test_wrong_coupon_is_refused(app: PosApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await scan(pilot, "MUG")
         await pilot.press("f3")
-        await type_text(pilot, "BOGUS")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "BOGUS")
         assert error_titles(app)
         assert app.checkout.cart.coupon is None
 
@@ -206,9 +193,7 @@ async def test_payment_link_and_split_tender(app: PosApp, session: PosSession) -
         await scan(pilot, "MUG")
         await pilot.press("f12")
         await settle(pilot)
-        await type_text(pilot, "5")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "5")
         assert isinstance(app.screen, PaymentScreen)
         assert app.checkout.paid() == Decimal("5.00")
         app.screen.query_one("#methods", OptionList).focus()
@@ -434,9 +419,7 @@ async def test_price_override_with_a_reason_on_the_receipt(app: PosApp, session:
         await pilot.press("ctrl+t")
         await settle(pilot)
         await pilot.press("ctrl+u")  # the prompt holds the current price
-        await type_text(pilot, "5.00")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "5.00")
         await pilot.press("enter")  # no reason: refused, the price stays
         await settle(pilot)
         assert app.checkout.cart.lines[0].unit_price == Decimal("9.50")
@@ -444,12 +427,8 @@ async def test_price_override_with_a_reason_on_the_receipt(app: PosApp, session:
         await pilot.press("ctrl+t")
         await settle(pilot)
         await pilot.press("ctrl+u")
-        await type_text(pilot, "5.00")
-        await pilot.press("enter")
-        await settle(pilot)
-        await type_text(pilot, "damaged box")
-        await pilot.press("enter")
-        await settle(pilot)
+        await type_and_enter(pilot, "5.00")
+        await type_and_enter(pilot, "damaged box")
         line = app.checkout.cart.lines[0]
         assert (line.unit_price, line.price_override_reason) == (Decimal("5.00"), "damaged box")
         await pay_exact_cash(pilot, app)

@@ -15,7 +15,7 @@ from screens.app import PosApp
 from screens.outbox import OutboxScreen
 from screens.receipt import ReceiptScreen
 from tests.fakes import FlakyBackend, install_flaky
-from tests.ui.conftest import cash_sale, scan, settle
+from tests.ui.conftest import cash_sale, scan, settle, type_and_enter
 
 
 async def sell(pilot: Pilot[int], app: PosApp, code: str = "MUG") -> Order:
@@ -46,12 +46,6 @@ def rows(screen: OutboxScreen) -> list[list[str]]:
     table: DataTable[str] = screen.query_one("#outbox", DataTable)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
-
-async def type_and_enter(pilot: Pilot[int], text: str) -> None:
-    for char in text:
-        await pilot.press(char if char != " " else "space")
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 async def test_refused_sale_is_edited_and_sent_again_under_its_number(
