@@ -122,3 +122,13 @@ def hold_background_sends(backend: FlakyBackend) -> tuple[threading.Event, threa
 
     backend.faults.slow = hold
     return sending, release
+
+
+class Clock:
+    """A clock a test moves by hand: call it for the time, set `now` to move it."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -36,17 +36,10 @@ from tests.emulators.aligncommerce import (
     make_emulator,
 )
 from tests.emulators.faults import FaultyTransport
+from tests.fakes import Clock
 
 BTC = PaymentMethod(code="bitcoin", title="Bitcoin (QR invoice)", kind="link")
 BANK = PaymentMethod(code="bank_transfer", title="Bank transfer (QR invoice)", kind="link")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -31,14 +31,7 @@ from tests.backends._aligncommerce import CONFIG, SECRETS, ac_session
 from tests.core.test_catalog_sync import PagedBackend
 from tests.emulators.aligncommerce import AlignCommerceEmulator, make_emulator
 from tests.emulators.serve import serve_in_thread
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes import Clock
 
 
 @pytest.fixture
@@ -68,7 +61,7 @@ def served(emu: AlignCommerceEmulator, data_dir: Path,
 
 
 def in_thread(path: Path, backend: Backend) -> CatalogRefresher:
-    return CatalogRefresher(600, path, pull_in_thread(lambda: backend, path), clock=Clock())
+    return CatalogRefresher(600, path, pull_in_thread(lambda: backend, path), clock=Clock(1_000_000.0))
 
 
 def test_a_store_with_a_catalog_gets_a_refresher_every_hour_by_default(ac: PosSession) -> None:
