@@ -61,9 +61,10 @@ class Checkout:
         self.sinks = sinks
         self.currency = currency
         self.persist = persist  # False: a headless sale whose cart lives only in memory
+        # the cart shown with a local estimate until the store prices it (`store_quote`)
+        self.awaiting_store: Cart | None = None
         loaded = ledger.carts.load_active(lane) if persist else None
-        self.cart = loaded or self._new_cart()
-        self.quote = self._estimate(self.cart)
+        self._show_estimated(loaded or self._new_cart())
 
     # --- the cart ----------------------------------------------------------------------------
 
@@ -81,6 +82,12 @@ class Checkout:
             tax_classes=self.catalog.tax_classes(),
             payment_methods=self.backend.payment_methods(cart)))
 
+    def _show_estimated(self, cart: Cart) -> Cart:
+        """Make `cart` (new, resumed, recalled) the sale, priced locally for now."""
+        self.cart, self.quote, self.awaiting_store = cart, self._estimate(cart), None
+        self._await_store(cart)
+        return cart
+
     def _commit(self, cart: Cart, *, validate: bool = True, quote: Quote | None = None) -> Cart:
         """Price the new cart (raising if the store refuses) and save it durably.
 
@@ -93,29 +100,64 @@ class Checkout:
         if self.persist:
             self.ledger.carts.save_active(cart, self.lane)
         self.cart, self.quote = cart, quote
+        self.awaiting_store = None
         return cart
 
     def _commit_lines(self, cart: Cart, *, refusable: bool = True) -> Cart:
         """Commit a change of lines (a scan, a quantity, a removal).
 
         Where the store prices the sale (OpenCart: a login and a dozen calls a quote, more with
-        every line), a cart holding nothing only the store can price (`_store_priced`: no
-        customer, coupon, gift voucher, reward points, store credit or shipping method) is
-        estimated locally at once, so a scan never waits on the network; the store prices it
-        at review (F11/F12), before anything is paid, and says where its prices differ. A
-        cart with such parts is priced by the store now, so its discounts stay right on the
-        screen. `refusable=False` (a removal): the store refusing the smaller cart does not
-        stop it."""
-        remote = self.backend.supports(Capability.REMOTE_PRICING)
-        if remote and _store_priced(cart):
-            try:
-                return self._commit(cart)
-            except RuleError:
-                if refusable:
-                    raise
-        if remote or not refusable:
-            return self._commit(cart, quote=self._estimate(cart))
+        every line) the cart is estimated locally at once, so a scan never waits on the
+        network; the store prices it at review (F11/F12), before anything is paid, and says
+        where its prices differ. A cart holding something only the store can price
+        (`_store_priced`: a customer, coupon, gift voucher, reward points, store credit or a
+        shipping method) is `awaiting_store`: the counter asks the store in the background
+        (`store_quote`, `apply_store_quote`) so its discounts come back on the screen once the
+        cashier pauses. `refusable=False` (a removal): the local rules refusing the smaller
+        cart do not stop it."""
+        if self.backend.supports(Capability.REMOTE_PRICING) or not refusable:
+            committed = self._commit(cart, quote=self._estimate(cart))
+            self._await_store(committed)
+            return committed
         return self._commit(cart)
+
+    def _await_store(self, cart: Cart) -> None:
+        if (cart.lines and _store_priced(cart) and self.profile not in self.sync.offline_targets
+                and self.backend.supports(Capability.REMOTE_PRICING)):
+            self.awaiting_store = cart
+
+    def store_quote(self, cart: Cart, backend: Backend) -> Quote | None:
+        """The store's quote of `cart` on `backend` (an instance of the counter's backend of
+        its own, so this can run outside the counter's lock while the cashier scans on);
+        None when the store does not answer (it is then offline until the flush or the probe
+        reaches it). Raises the store's `RuleError` (a coupon that no longer applies, a product
+        it has no more of). Touches no local state but `offline_targets`."""
+        offline = self.sync.offline_targets
+        if self.profile in offline:
+            return None
+        try:
+            quote = backend.quote(cart)
+        except TransientError:
+            offline.add(self.profile)
+            return None
+        offline.discard(self.profile)
+        return quote
+
+    def apply_store_quote(self, cart: Cart, quote: Quote | None,
+                          refusal: PosError | None = None) -> bool:
+        """Show the store's quote of `cart` (`store_quote`) if the cart is still the one it
+        priced; False (nothing changed) when the cashier changed the sale meanwhile. No quote
+        (the store did not answer, or refused the cart: `refusal`): the estimate stays, with
+        that said; the review (F12) asks the store again before anything is paid."""
+        if self.awaiting_store is not cart or self.cart is not cart:
+            return False
+        self.awaiting_store = None
+        if quote is None:
+            why = (f"The store refuses the sale as it stands: {refusal.message}" if refusal
+                   else "The store is offline: prices are estimated locally.")
+            quote = self.quote.model_copy(update={"warnings": (*self.quote.warnings, why)})
+        self.quote = quote
+        return True
 
     def _price(self, cart: Cart) -> Quote:
         """The store's quote where it prices remotely; estimated locally while it does not
@@ -140,9 +182,7 @@ class Checkout:
 
     def reload(self) -> Cart:
         """Re-read the active cart from disk (after a restart or another window's change)."""
-        self.cart = self.ledger.carts.load_active(self.lane) or self._new_cart()
-        self.quote = self._estimate(self.cart)
-        return self.cart
+        return self._show_estimated(self.ledger.carts.load_active(self.lane) or self._new_cart())
 
     # --- lines -------------------------------------------------------------------------------
 
@@ -455,6 +495,7 @@ class Checkout:
     def review(self) -> Quote:
         """Price the sale as the store will (remotely where the backend prices)."""
         self.quote = self._price(self.cart)
+        self.awaiting_store = None
         return self.quote
 
     def problems(self) -> list[str]:
@@ -505,8 +546,7 @@ class Checkout:
         self.ledger.orders.record_sale(order, deliveries, self.cart.id,
                                        replace_failed=self.cart.reopened)
         crash_point("after_record")
-        self.cart = self._new_cart()
-        self.quote = self._estimate(self.cart)
+        self._show_estimated(self._new_cart())
         try:
             return self.sync.deliver(number)
         except PosError:
@@ -569,10 +609,7 @@ class Checkout:
     def recall(self, cart_id: str) -> Cart:
         if not self.cart.empty:
             self.park()
-        cart = self.ledger.carts.recall(cart_id, self.lane)
-        self.cart = cart
-        self.quote = self._estimate(cart)
-        return cart
+        return self._show_estimated(self.ledger.carts.recall(cart_id, self.lane))
 
 
 def _store_priced(cart: Cart) -> bool:

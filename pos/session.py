@@ -44,6 +44,7 @@ class PosSession:
     _sync: SyncEngine | None = None
     _background_sync: SyncEngine | None = None
     _background_backends: dict[str, Backend] = field(default_factory=dict)
+    _pricing_backend: Backend | None = None
     _cashier: str | None = None  # set by open_till(); else the configured cashier
 
     @property
@@ -192,6 +193,14 @@ class PosSession:
         return self._background_backends[profile]
 
     @property
+    def pricing_backend(self) -> Backend:
+        """The counter's background pricing's own instance of its backend
+        (`Checkout.store_quote`: a store's session is never shared between two threads)."""
+        if self._pricing_backend is None:
+            self._pricing_backend = self.new_backend(self.profile)
+        return self._pricing_backend
+
+    @property
     def checkout(self) -> Checkout:
         """The counter's checkout: its cart is this lane's active cart, saved on every change."""
         if self._checkout is None:
@@ -206,7 +215,8 @@ class PosSession:
             currency=str(table.get("currency", "USD")), persist=persist)
 
     def close(self) -> None:
-        for backend in {*self._backends.values(), *self._background_backends.values()}:
+        for backend in {*self._backends.values(), *self._background_backends.values(),
+                        *([self._pricing_backend] if self._pricing_backend else [])}:
             backend.close()
         if self._background_sync is not None:
             self._background_sync.ledger.close()

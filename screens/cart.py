@@ -177,14 +177,18 @@ class CartScreen(Screen[None]):
         grid.add_row("Items", str(checkout.cart.item_count))
         if (checkout.cart.lines and not checkout.quote.remote
                 and checkout.backend.supports(Capability.REMOTE_PRICING)):
-            # scans are priced from the catalog; the store's own figures come at review
+            # scans are priced from the catalog; the store's own figures come after a pause
+            # (a cart with its discounts: `PosApp.ask_store_soon`) or at review
+            asking = checkout.awaiting_store is checkout.cart
             grid.add_row(Text("Estimate", style="dim italic"),
-                         Text("store's at F12", style="dim italic"))
+                         Text("asking the store…" if asking else "store's at F12",
+                              style="dim italic"))
         self.query_one("#totals", Static).update(grid)
 
     def after_change(self, _: object = None) -> None:
         self.refresh_cart()
         self.scan_input.focus()
+        self.pos.ask_store_soon()
 
     # --- scanning and searching --------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import pytest
 
 from pos.cli import main
 from pos.config import load_settings
+from pos.errors import PermanentError
 from pos.models import OrderStatus
 from pos.session import open_session
 from tests.backends.oc_helpers import CATALOG, KEY
@@ -217,8 +218,9 @@ def test_scanning_a_plain_cart_does_not_wait_on_the_store(
     """A quote costs a login and a dozen calls: scans, quantities and removals on a cart with
     nothing only the store can price are estimated locally at once (a removal shows the smaller
     total at once too: it kept the store's quote of the bigger cart); the store prices the
-    sale at review. With a coupon in the cart, a scan is priced by the store (its discount
-    stays on the screen)."""
+    sale at review. With a coupon in the cart a scan is estimated too, and the cart is
+    awaiting the store: the counter asks it in the background on the pricing backend's own
+    session (`store_quote`), and shows its figures if the cart has not changed since."""
     _emu, faults = shop
     session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
     try:
@@ -236,8 +238,52 @@ def test_scanning_a_plain_cart_does_not_wait_on_the_store(
         assert checkout.quote.totals.total == Decimal("192.00")  # coupon 1111: 10.00 off
         calls = len(faults.calls)
         checkout.add("HTC")
-        assert len(faults.calls) > calls and checkout.quote.remote  # priced by the store
-        assert checkout.quote.totals.total == Decimal("292.00")  # the coupon still off
+        cart = checkout.awaiting_store
+        assert len(faults.calls) == calls and not checkout.quote.remote and cart is checkout.cart
+        quote = checkout.store_quote(cart, session.pricing_backend)
+        assert quote is not None and len(faults.calls) > calls
+        assert checkout.apply_store_quote(cart, quote) and checkout.awaiting_store is None
+        assert checkout.quote.remote and checkout.quote.totals.total == Decimal("292.00")
+        # the cashier scanned again while the store priced: its answer is for an older cart
+        checkout.add("HTC")
+        stale = checkout.store_quote(cart, session.pricing_backend)
+        assert not checkout.apply_store_quote(cart, stale)
+        assert not checkout.quote.remote and checkout.awaiting_store is checkout.cart
+    finally:
+        session.close()
+
+
+def test_background_quote_refused_or_unanswered_keeps_the_estimate(
+        shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path) -> None:
+    """The store refusing the cart in the background (here an HTML page where the coupon's
+    answer should be) or not answering leaves the local estimate with the reason in its
+    warnings; a store that did not answer is offline for the counter until the flush or the
+    probe reaches it again: no more background quotes meanwhile."""
+    _emu, faults = shop
+    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
+    try:
+        checkout = session.new_checkout(persist=False)
+        checkout.add("IPHONE")
+        checkout.apply_coupon("1111")
+        checkout.add("HTC")
+        cart = checkout.awaiting_store
+        assert cart is not None
+        faults.plan("api/coupon", "html")
+        with pytest.raises(PermanentError) as refused:
+            checkout.store_quote(cart, session.pricing_backend)
+        assert checkout.apply_store_quote(cart, None, refused.value)
+        assert not checkout.quote.remote and checkout.quote.totals.total == Decimal("201.00")
+        assert "The store refuses the sale as it stands" in " ".join(checkout.quote.warnings)
+        checkout.add("HTC")
+        cart = checkout.awaiting_store
+        assert cart is not None
+        faults.plan("", "timeout_before", times=100)
+        assert checkout.store_quote(cart, session.pricing_backend) is None
+        assert checkout.apply_store_quote(cart, None)
+        assert "offline" in " ".join(checkout.quote.warnings)
+        calls = len(faults.calls)
+        checkout.add("IPHONE")
+        assert checkout.awaiting_store is None and len(faults.calls) == calls  # not asked
     finally:
         session.close()
 

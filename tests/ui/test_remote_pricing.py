@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from screens.payment import PaymentScreen
 from tests.backends.oc_helpers import CATALOG, KEY
 from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import make_emulator
-from tests.ui.conftest import scan, settle
+from tests.ui.conftest import error_titles, scan, settle, wait_until
 
 
 @pytest.fixture
@@ -60,3 +61,65 @@ async def test_scans_are_estimated_at_once_and_the_store_prices_at_f12(
         await pilot.press("escape")
         await settle(pilot)
         assert "Estimate" not in totals_text(app)  # the store's figures now
+
+
+def logins(faults: FaultyTransport) -> int:
+    return sum("api/login" in call for call in faults.calls)
+
+
+async def test_with_a_coupon_scans_are_instant_and_the_store_prices_after_a_pause(
+        shop: tuple[PosSession, FaultyTransport]) -> None:
+    """A cart holding the store's discount (a coupon) is estimated at each scan like any other,
+    marked "asking the store…"; once the cashier pauses, one quote on the pricing backend's own
+    session brings the store's figures (the coupon off) to the screen."""
+    session, faults = shop
+    session.checkout.add("0001")
+    session.checkout.apply_coupon("1111")  # 10.00 off, priced by the store
+    before = logins(faults)
+    app = PosApp(session, sync_interval=0, store_pause=2.0)  # > two scans, even on a busy CI
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "0002")
+        await scan(pilot, "0002")
+        assert logins(faults) == before  # no scan waited on the store
+        shown = totals_text(app)
+        assert "$301.00" in shown and "asking the store" in shown
+        await wait_until(pilot, lambda: "Estimate" not in totals_text(app))
+        assert "$291.00" in totals_text(app)  # the store's figures: the coupon off
+        assert logins(faults) == before + 1  # the two scans were priced by one quote
+
+
+async def test_a_background_quote_for_an_older_cart_is_not_shown(
+        shop: tuple[PosSession, FaultyTransport]) -> None:
+    """The cashier scans again while the store prices the cart: that answer is dropped, and the
+    cart as it now stands is priced after the next pause."""
+    session, faults = shop
+    session.checkout.add("0001")
+    session.checkout.apply_coupon("1111")
+    answer = threading.Event()
+    faults.sleep = lambda _seconds: answer.wait(10)
+    app = PosApp(session, sync_interval=0, store_pause=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        faults.plan("api/cart/products", "delay")  # the store answers once `answer` is set
+        await scan(pilot, "0002")
+        await wait_until(pilot, lambda: "cart/products" in faults.calls[-1])
+        await scan(pilot, "0002")  # while the first quote waits for the store
+        answer.set()
+        await wait_until(pilot, lambda: "Estimate" not in totals_text(app))
+        # both HTCs, the coupon off: the second quote's figures (the first one's, $191.00 for
+        # one HTC, was for a cart no longer on the screen)
+        assert "$291.00" in totals_text(app)
+
+
+async def test_a_store_refusing_the_cart_in_the_background_says_so(
+        shop: tuple[PosSession, FaultyTransport]) -> None:
+    session, faults = shop
+    session.checkout.add("0001")
+    session.checkout.apply_coupon("1111")
+    app = PosApp(session, sync_interval=0, store_pause=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        faults.plan("api/coupon", "html")
+        await scan(pilot, "0002")
+        await wait_until(pilot, lambda: error_titles(app))
+        shown = totals_text(app)
+        assert "$201.00" in shown and "store's at F12" in shown  # the estimate stays
+        assert "refuses" in " ".join(session.checkout.quote.warnings)

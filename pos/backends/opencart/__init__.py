@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -110,7 +112,9 @@ class OpenCartBackend(Backend):
 
     def _save_state(self, state: dict[str, Any]) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
+        # a file of its own per writer: the counter's, the flush's and the pricing's instances
+        # of this backend may save at once (the last one wins, none is left half written)
+        tmp = self.state_path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
         tmp.replace(self.state_path)
 
