@@ -11,6 +11,7 @@ The TUI and `pos checkout` both drive this class; neither talks to a backend dir
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -40,6 +41,10 @@ from pos.store import Catalog, Ledger
 from pos.sync import SyncEngine
 from pos.tender import offered_method, pending_link, settle, tender
 
+# how long the store's quote of a cart stands for placing it without asking the store again
+# (the review at F12 and the sale's placement each replay the whole cart on OpenCart)
+STORE_QUOTE_FRESH_S = 60.0
+
 
 def _not_found(code: str) -> NotFoundError:
     return NotFoundError(message=f"No product with barcode, SKU or id {code!r}.",
@@ -63,6 +68,7 @@ class Checkout:
         self.persist = persist  # False: a headless sale whose cart lives only in memory
         # the cart shown with a local estimate until the store prices it (`store_quote`)
         self.awaiting_store: Cart | None = None
+        self._store_quoted: tuple[Quote, float] | None = None  # the store's last quote, when
         loaded = ledger.carts.load_active(lane) if persist else None
         self._show_estimated(loaded or self._new_cart())
 
@@ -152,7 +158,9 @@ class Checkout:
         if self.awaiting_store is not cart or self.cart is not cart:
             return False
         self.awaiting_store = None
-        if quote is None:
+        if quote is not None:
+            self._store_quoted = (quote, time.monotonic())
+        else:
             why = (f"The store refuses the sale as it stands: {refusal.message}" if refusal
                    else "The store is offline: prices are estimated locally.")
             quote = self.quote.model_copy(update={"warnings": (*self.quote.warnings, why)})
@@ -175,6 +183,7 @@ class Checkout:
             else:
                 if remote:
                     offline.discard(self.profile)
+                    self._store_quoted = (quote, time.monotonic())
                 return quote
         quote = self._estimate(cart)
         return quote.model_copy(update={"warnings": (
@@ -524,9 +533,21 @@ class Checkout:
                        "again.")
         return out
 
+    def _quote_is_fresh(self) -> bool:
+        """Whether the quote shown is the store's, of this cart, from the last minute: a
+        change of lines, customer or discounts replaces the quote, a payment keeps it."""
+        quoted = self._store_quoted
+        return (quoted is not None and quoted[0] is self.quote
+                and time.monotonic() - quoted[1] < STORE_QUOTE_FRESH_S)
+
     def place(self) -> Order:
-        """Record the sale durably, then hand it to the backend. Returns the order as it stands."""
-        self.review()
+        """Record the sale durably, then hand it to the backend. Returns the order as it stands.
+
+        Priced again first, unless the store priced this very cart in the last minute (the
+        payment screen's review): on OpenCart each quote replays the whole sale, and placing
+        it replays it once more."""
+        if not self._quote_is_fresh():
+            self.review()
         problems = self.problems()
         if problems:
             raise RuleError(title="Cannot place the sale yet", message=" ".join(problems),

@@ -96,7 +96,11 @@ async def test_a_background_quote_for_an_older_cart_is_not_shown(
     session.checkout.add("0001")
     session.checkout.apply_coupon("1111")
     answer = threading.Event()
-    faults.sleep = lambda _seconds: answer.wait(10)
+
+    def slow_store(_seconds: float) -> None:
+        answer.wait(10)
+
+    faults.sleep = slow_store
     app = PosApp(session, sync_interval=0, store_pause=0.05)
     async with app.run_test(size=(120, 40)) as pilot:
         faults.plan("api/cart/products", "delay")  # the store answers once `answer` is set
