@@ -21,19 +21,6 @@ from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import OpenCartEmulator, make_emulator
 
 
-@pytest.fixture
-def shop(tmp_path: Path, config_file: Path) -> tuple[OpenCartEmulator, FaultyTransport]:
-    config_file.write_text(
-        '[profiles.shop]\nbackend = "opencart"\nbase_url = "https://shop.test"\n'
-        f'key = "{KEY}"\n', encoding="utf-8")
-    emu = make_emulator()
-    faults = FaultyTransport(emu.handle, sleep=lambda s: None)
-    csv = tmp_path / "catalog.csv"
-    csv.write_text(CATALOG, encoding="utf-8")
-    assert main(["--profile", "shop", "catalog", "import", str(csv)]) == 0
-    return emu, faults
-
-
 def sell(tmp_path: Path, faults: FaultyTransport, capsys: pytest.CaptureFixture[str],
          sale: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     path = tmp_path / "sale.json"
@@ -451,44 +438,3 @@ def test_reachable_asks_without_logging_in(shop, data_dir: Path) -> None:  # typ
         assert session.backend.reachable() is True  # back
     finally:
         session.close()
-
-
-def test_placing_right_after_the_review_does_not_price_the_sale_again(
-        shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each quote replays the whole sale on the store (a login and a dozen calls), and so does
-    the placement: the store's quote of this very cart from the payment screen's review stands
-    for a minute; older, or for a cart changed since, the sale is priced again first."""
-    emu, faults = shop
-    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
-    now = [1000.0]
-    monkeypatch.setattr("pos.checkout.time.monotonic", lambda: now[0])
-    try:
-        checkout = session.new_checkout(persist=False)
-        checkout.add("IPHONE")
-        checkout.review()
-        checkout.take_payment("cash")
-        before = logins(faults)
-        assert checkout.place().status == OrderStatus.PLACED
-        assert logins(faults) == before + 1  # the placement's replay only
-        checkout.add("HTC")
-        checkout.review()
-        checkout.take_payment("cash")
-        now[0] += 61  # the customer took their time
-        before = logins(faults)
-        assert checkout.place().status == OrderStatus.PLACED
-        assert logins(faults) == before + 2  # priced again, then placed
-        checkout.add("IPHONE")
-        checkout.review()
-        checkout.add("HTC")  # changed after the review: an estimate, priced again at placing
-        checkout.take_payment("cash")
-        before = logins(faults)
-        order = checkout.place()
-        assert order.status == OrderStatus.PLACED and logins(faults) == before + 2
-        assert order.totals.total == Decimal("201.00") and len(emu.orders) == 3
-    finally:
-        session.close()
-
-
-def logins(faults: FaultyTransport) -> int:
-    return sum("api/login" in call for call in faults.calls)

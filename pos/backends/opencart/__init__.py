@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -31,7 +34,7 @@ from pos.backends.base import (
 )
 from pos.backends.http import HttpBackendSettings, HttpClient, check_base_url
 from pos.backends.opencart.api import OpenCartApi, SessionExpired, messages, text
-from pos.backends.opencart.replay import Replay, order_cart
+from pos.backends.opencart.replay import Replay, order_cart, replayed
 from pos.errors import (
     AuthError,
     InputError,
@@ -44,6 +47,7 @@ from pos.models import Cart, Customer, Order, PaymentMethod, Quote, ShippingMeth
 from pos.money import to_decimal
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 NOT_FOUND = "Order could not be found"
 STATUS_IDS = {"pending": "1", "processing": "2", "shipped": "3", "complete": "5",
               "canceled": "7", "cancelled": "7", "refunded": "11", "voided": "16"}
@@ -72,6 +76,19 @@ class OpenCartSettings(HttpBackendSettings):
     order_status_id: int | None = None
 
 
+# how long the API session a quote built stays usable for placing that sale (the store drops a
+# session's data after 24 minutes without a request)
+PRICED_SESSION_S = 600.0
+
+
+@dataclass(frozen=True)
+class _PricedSession:
+    token: str
+    cart: str  # `replayed(cart)`: what the session holds
+    replay: Replay
+    at: float  # time.monotonic()
+
+
 class OpenCartBackend(Backend):
     name = "opencart"
     capabilities = (
@@ -97,6 +114,7 @@ class OpenCartBackend(Backend):
         self.api = OpenCartApi(self.http, settings.username, settings.key.get_secret_value(),
                                self.store)
         self.state_path = context.data_dir / f"opencart-{context.profile}.json"
+        self._priced: _PricedSession | None = None  # the last quote's session
 
     def close(self) -> None:
         self.http.close()
@@ -164,7 +182,19 @@ class OpenCartBackend(Backend):
     # --- pricing -----------------------------------------------------------------------------
 
     def quote(self, cart: Cart) -> Quote:
-        return self._session(lambda api: Replay(self, api, cart).quote())
+        """The store's prices: the cart replayed into a fresh API session. That session,
+        built for this very sale, is kept for placing it (`place_order`)."""
+        self._priced = None
+
+        def work(api: OpenCartApi) -> Quote:
+            replay = Replay(self, api, cart)
+            quote = replay.quote()
+            if api.token:
+                self._priced = _PricedSession(api.token, replayed(cart), replay,
+                                              time.monotonic())
+            return quote
+
+        return self._session(work)
 
     def shipping_methods(self, cart: Cart) -> list[ShippingMethod]:
         return list(self.quote(cart).shipping_methods)
@@ -201,8 +231,7 @@ class OpenCartBackend(Backend):
         state.setdefault("pending", {})[order.number] = int(state.get("last_order_id", 0))
         self._save_state(state)
         try:
-            order_id = self._session(
-                lambda api: Replay(self, api, order_cart(order)).place(order))
+            order_id = self._place(order)
         except (RuleError, AuthError, InputError):  # refused: certainly not created
             state = self._state()
             state.get("pending", {}).pop(order.number, None)
@@ -213,6 +242,23 @@ class OpenCartBackend(Backend):
         state.get("pending", {}).pop(order.number, None)
         self._save_state(state)
         return PlacedOrder(remote_id=str(order_id), status="placed")
+
+    def _place(self, order: Order) -> int:
+        """`order/add` in the session the store priced this very sale in a moment ago (the
+        payment screen's review: a login and a dozen calls saved), else in a fresh session the
+        sale is replayed into. A session is used for one placement at most: after `order/add`
+        the store keeps its customer, discounts and sold vouchers, which a second sale on it
+        would silently reuse."""
+        priced, self._priced = self._priced, None
+        if (priced is not None and priced.token == self.api.token
+                and time.monotonic() - priced.at < PRICED_SESSION_S
+                and priced.cart == replayed(order_cart(order))):
+            try:
+                return priced.replay.order_add(order)
+            except SessionExpired:  # the store dropped it: replay the sale in a new session
+                log.info("%s: the priced session expired; replaying %s", self.store,
+                         order.number)
+        return self._session(lambda api: Replay(self, api, order_cart(order)).place(order))
 
     def _info(self, order_id: str) -> Mapping[str, Any] | None:
         def read(api: OpenCartApi) -> Any:

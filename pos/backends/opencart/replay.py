@@ -7,6 +7,7 @@ payment address → payment/methods → cart/products (quote) or order/add (plac
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,19 @@ POS_TENDERS = (PaymentMethod(code="cash", title="Cash", kind="cash"),
 
 def order_cart(order: Order) -> Cart:
     return order.as_cart(cart_id=order.number, customer=order.customer)
+
+
+# what `Replay.build` sends to the store (with the customer's contact fields): two carts alike
+# in these build the same session
+REPLAYED = frozenset({"currency", "lines", "sold_vouchers", "coupon", "vouchers", "reward",
+                      "pickup", "shipping_address", "shipping_method", "payment_address"})
+
+
+def replayed(cart: Cart) -> str:
+    c = cart.customer or Customer()  # a sale's guest is a blank customer, a cart's is None
+    who = [c.id or "0", c.firstname, c.lastname, c.email, c.telephone]
+    return json.dumps([who, cart.model_dump(mode="json", include=set(REPLAYED))],
+                      sort_keys=True)
 
 
 def _error(body: Any) -> list[str]:
@@ -265,6 +279,11 @@ class Replay:
 
     def place(self, order: Order) -> int:
         self.build()
+        return self.order_add(order)
+
+    def order_add(self, order: Order) -> int:
+        """`order/add` in this replay's session, built already (`build`, or the `quote`
+        of this very sale just before)."""
         offered = {m.code for m in self.payment}
         pos_code = order.payment_method.code if order.payment_method else (
             order.payments[0].method if order.payments else "")

@@ -1,0 +1,25 @@
+"""Fixtures of the backend tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pos.cli import main
+from tests.backends.oc_helpers import CATALOG, KEY
+from tests.emulators.faults import FaultyTransport
+from tests.emulators.opencart import OpenCartEmulator, make_emulator
+
+
+@pytest.fixture
+def shop(tmp_path: Path, config_file: Path) -> tuple[OpenCartEmulator, FaultyTransport]:
+    config_file.write_text(
+        '[profiles.shop]\nbackend = "opencart"\nbase_url = "https://shop.test"\n'
+        f'key = "{KEY}"\n', encoding="utf-8")
+    emu = make_emulator()
+    faults = FaultyTransport(emu.handle, sleep=lambda s: None)
+    csv = tmp_path / "catalog.csv"
+    csv.write_text(CATALOG, encoding="utf-8")
+    assert main(["--profile", "shop", "catalog", "import", str(csv)]) == 0
+    return emu, faults
