@@ -11,7 +11,6 @@ The TUI and `pos checkout` both drive this class; neither talks to a backend dir
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -19,7 +18,8 @@ from decimal import Decimal
 
 from pos.backends.base import Backend, Capability
 from pos.cart_rules import check_stock, parse_quantity, parse_scan, select_options
-from pos.errors import InputError, NotFoundError, PosError, RuleError, TransientError
+from pos.checkout_pricing import CheckoutPricing
+from pos.errors import InputError, NotFoundError, PosError, RuleError
 from pos.faults import crash_point
 from pos.models import (
     Address,
@@ -36,14 +36,9 @@ from pos.models import (
     SoldVoucher,
 )
 from pos.money import ZERO, format_money, round_money, to_decimal
-from pos.pricing import PricingContext, price_cart
 from pos.store import Catalog, Ledger
 from pos.sync import SyncEngine
 from pos.tender import offered_method, pending_link, settle, tender
-
-# how long the store's quote of a cart stands for placing it without asking the store again
-# (the review at F12 and the sale's placement each replay the whole cart on OpenCart)
-STORE_QUOTE_FRESH_S = 60.0
 
 
 def _not_found(code: str) -> NotFoundError:
@@ -51,7 +46,7 @@ def _not_found(code: str) -> NotFoundError:
                          hint="Check the code, or type part of the name to search.")
 
 
-class Checkout:
+class Checkout(CheckoutPricing):
     def __init__(self, ledger: Ledger, catalog: Catalog, backend: Backend, sync: SyncEngine, *,
                  lane: str, cashier: str = "", profile: str = "local",
                  sinks: tuple[str, ...] = (), currency: str = "USD",
@@ -76,17 +71,6 @@ class Checkout:
 
     def _new_cart(self) -> Cart:
         return Cart(id=uuid.uuid4().hex, created_at=datetime.now(UTC), currency=self.currency)
-
-    def _estimate(self, cart: Cart) -> Quote:
-        """Price without the network: the backend's rules when local, else the catalog cache."""
-        if not self.backend.supports(Capability.REMOTE_PRICING):
-            try:
-                return self.backend.quote(cart)
-            except RuleError:
-                pass  # a rule that no longer holds (coupon expired): show the plain price
-        return price_cart(cart, PricingContext(
-            tax_classes=self.catalog.tax_classes(),
-            payment_methods=self.backend.payment_methods(cart)))
 
     def _show_estimated(self, cart: Cart) -> Cart:
         """Make `cart` (new, resumed, recalled) the sale, priced locally for now."""
@@ -126,68 +110,6 @@ class Checkout:
             self._await_store(committed)
             return committed
         return self._commit(cart)
-
-    def _await_store(self, cart: Cart) -> None:
-        if (cart.lines and _store_priced(cart) and self.profile not in self.sync.offline_targets
-                and self.backend.supports(Capability.REMOTE_PRICING)):
-            self.awaiting_store = cart
-
-    def store_quote(self, cart: Cart, backend: Backend) -> Quote | None:
-        """The store's quote of `cart` on `backend` (an instance of the counter's backend of
-        its own, so this can run outside the counter's lock while the cashier scans on);
-        None when the store does not answer (it is then offline until the flush or the probe
-        reaches it). Raises the store's `RuleError` (a coupon that no longer applies, a product
-        it has no more of). Touches no local state but `offline_targets`."""
-        offline = self.sync.offline_targets
-        if self.profile in offline:
-            return None
-        try:
-            quote = backend.quote(cart)
-        except TransientError:
-            offline.add(self.profile)
-            return None
-        offline.discard(self.profile)
-        return quote
-
-    def apply_store_quote(self, cart: Cart, quote: Quote | None,
-                          refusal: PosError | None = None) -> bool:
-        """Show the store's quote of `cart` (`store_quote`) if the cart is still the one it
-        priced; False (nothing changed) when the cashier changed the sale meanwhile. No quote
-        (the store did not answer, or refused the cart: `refusal`): the estimate stays, with
-        that said; the review (F12) asks the store again before anything is paid."""
-        if self.awaiting_store is not cart or self.cart is not cart:
-            return False
-        self.awaiting_store = None
-        if quote is not None:
-            self._store_quoted = (quote, time.monotonic())
-        else:
-            why = (f"The store refuses the sale as it stands: {refusal.message}" if refusal
-                   else "The store is offline: prices are estimated locally.")
-            quote = self.quote.model_copy(update={"warnings": (*self.quote.warnings, why)})
-        self.quote = quote
-        return True
-
-    def _price(self, cart: Cart) -> Quote:
-        """The store's quote where it prices remotely; estimated locally while it does not
-        answer. A store that failed to answer (here or in the sync engine: `offline_targets`)
-        is not asked again until the background flush or its probe finds it: a store that
-        hangs would hold every review for the whole timeout."""
-        remote = self.backend.supports(Capability.REMOTE_PRICING)
-        offline = self.sync.offline_targets
-        if not (remote and self.profile in offline):
-            try:
-                quote = self.backend.quote(cart)
-            except TransientError:
-                if remote:
-                    offline.add(self.profile)
-            else:
-                if remote:
-                    offline.discard(self.profile)
-                    self._store_quoted = (quote, time.monotonic())
-                return quote
-        quote = self._estimate(cart)
-        return quote.model_copy(update={"warnings": (
-            *quote.warnings, "The store is offline: prices are estimated locally.")})
 
     def reload(self) -> Cart:
         """Re-read the active cart from disk (after a restart or another window's change)."""
@@ -501,12 +423,6 @@ class Checkout:
 
     # --- review and place --------------------------------------------------------------------
 
-    def review(self) -> Quote:
-        """Price the sale as the store will (remotely where the backend prices)."""
-        self.quote = self._price(self.cart)
-        self.awaiting_store = None
-        return self.quote
-
     def problems(self) -> list[str]:
         """What still stands between this cart and a placed order (empty: ready)."""
         out: list[str] = []
@@ -532,13 +448,6 @@ class Checkout:
                        "than the total: cancel the payments (F10 on Payment) and take them "
                        "again.")
         return out
-
-    def _quote_is_fresh(self) -> bool:
-        """Whether the quote shown is the store's, of this cart, from the last minute: a
-        change of lines, customer or discounts replaces the quote, a payment keeps it."""
-        quoted = self._store_quoted
-        return (quoted is not None and quoted[0] is self.quote
-                and time.monotonic() - quoted[1] < STORE_QUOTE_FRESH_S)
 
     def place(self) -> Order:
         """Record the sale durably, then hand it to the backend. Returns the order as it stands.
@@ -631,9 +540,3 @@ class Checkout:
         if not self.cart.empty:
             self.park()
         return self._show_estimated(self.ledger.carts.recall(cart_id, self.lane))
-
-
-def _store_priced(cart: Cart) -> bool:
-    """Whether the cart holds something only a remote-pricing store can price."""
-    return bool(cart.customer or cart.coupon or cart.vouchers or cart.reward
-                or cart.shipping_method or cart.use_store_credit)

@@ -50,8 +50,7 @@ def test_placing_right_after_the_review_uses_its_quote_and_session(
     first, and the sale placed in that one."""
     emu, faults = shop
     now = [1000.0]
-    monkeypatch.setattr("pos.checkout.time.monotonic", lambda: now[0])
-    monkeypatch.setattr("pos.backends.opencart.time.monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])  # the quotes' ages
     checkout = session.new_checkout(persist=False)
     checkout.add("IPHONE")
     checkout.review()
