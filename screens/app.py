@@ -16,7 +16,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -92,10 +92,12 @@ class PosApp(App[int]):
         self.cart_screen = CartScreen()
         self.logging_in = False  # the login modal is up: only quit works
         self._started = False  # background work starts after the cart's first paint
-        self._quitting = threading.Event()  # quit asked while a sale was being sent
+        self._quitting = threading.Event()  # quit asked: no further sale is sent
         self.store_pause = store_pause  # s after the last line change before the store prices
         self._store_timer: Timer | None = None
         self._pricing = threading.Lock()  # one background quote at a time
+        self._flushes = 0  # flushes of the outbox under way (`_flushing`)
+        self._flushes_lock = threading.Lock()
         if session.settings.keys:
             self.set_keymap(dict(session.settings.keys))
 
@@ -185,11 +187,12 @@ class PosApp(App[int]):
         person to check on the store (`sending` → reconciled, `unknown` where the store cannot
         be asked). The background flush stops after that sale, the screen says why it waits
         (at most the store's timeout), and the counter closes when the answer is in."""
+        first = not self._quitting.is_set()
+        self._quitting.set()  # the flush sends no further sale, a probe is not waited for
         if not self._sending():
             self.exit()
             return
-        if not self._quitting.is_set():
-            self._quitting.set()  # the flush sends no further sale
+        if first:
             self.set_interval(0.1, lambda: None if self._sending() else self.exit())
         backend = self.session.background_backend_for(self.session.profile)
         timeout = getattr(backend.settings, "timeout", None)
@@ -199,7 +202,18 @@ class PosApp(App[int]):
                     title="Quitting", timeout=30)
 
     def _sending(self) -> bool:
-        return any(w.group == "sync" and w.is_running for w in self.workers)
+        return self._flushes > 0
+
+    @contextlib.contextmanager
+    def _flushing(self) -> Iterator[None]:
+        """Around a flush of the outbox: quitting waits for it (`action_quit`)."""
+        with self._flushes_lock:
+            self._flushes += 1
+        try:
+            yield
+        finally:
+            with self._flushes_lock:
+                self._flushes -= 1
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.logging_in and action not in ("quit", "focus_next", "focus_previous"):
@@ -308,7 +322,8 @@ class PosApp(App[int]):
         engine = self.session.background_sync
         try:
             if engine.ledger.outbox.pending_count():
-                engine.flush(stop=lambda: worker.is_cancelled or self._quitting.is_set())
+                with self._flushing():
+                    engine.flush(stop=lambda: worker.is_cancelled or self._quitting.is_set())
             elif time.monotonic() - self._probed_at >= self.PROBE_EVERY_S:
                 self._probed_at = time.monotonic()
                 self._probe()
@@ -325,8 +340,9 @@ class PosApp(App[int]):
         worker = get_current_worker()
         engine = self.session.background_sync
         try:
-            report = engine.flush(now=math.inf,
-                                  stop=lambda: worker.is_cancelled or self._quitting.is_set())
+            with self._flushing():
+                report = engine.flush(
+                    now=math.inf, stop=lambda: worker.is_cancelled or self._quitting.is_set())
         except PosError as exc:
             self.call_from_thread(self.show_error, exc)
             return
@@ -354,8 +370,26 @@ class PosApp(App[int]):
             self.call_from_thread(self._set_status, *self._read_status())
 
     def _probe(self) -> None:
-        """The store answers (online) or not (offline), where its backend can tell cheaply."""
-        answers = self.session.background_backend_for(self.session.profile).reachable()
+        """The store answers (online) or not (offline), where its backend can tell cheaply.
+
+        Asked from a daemon thread, and not waited for once the counter is closing: a probe
+        of a store that hangs would otherwise hold the exit for the whole timeout."""
+        answer: list[bool | None] = []
+        backend = self.session.background_backend_for(self.session.profile)
+
+        def ask() -> None:
+            try:
+                answer.append(backend.reachable())
+            except Exception:  # a bug must not reach the terminal (stderr is the screen)
+                log.exception("status probe failed")
+
+        asking = threading.Thread(target=ask, daemon=True, name="pos-probe")
+        asking.start()
+        while asking.is_alive() and not self._quitting.is_set():
+            asking.join(0.1)
+        if not answer:
+            return  # closing, or the probe failed (logged)
+        answers = answer[0]
         offline = self.session.sync.offline_targets
         if answers is True:
             offline.discard(self.session.profile)

@@ -411,6 +411,35 @@ async def test_quitting_waits_for_the_answer_to_the_sale_being_sent(
     assert session.ledger.orders.get(second).status == OrderStatus.QUEUED
 
 
+async def test_quitting_does_not_wait_for_a_probe_of_a_hanging_store(
+        app: PosApp, session: PosSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing to send, and the half-minute "does the store answer?" call hangs: Ctrl+Q
+    closes the counter at once (the probe changes nothing; waiting for it held the exit for
+    the whole timeout)."""
+    probing, release = threading.Event(), threading.Event()
+
+    def hangs() -> bool:
+        probing.set()
+        release.wait(20)
+        return True
+
+    monkeypatch.setattr(session.background_backend_for(session.profile), "reachable", hangs)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.sync_now()
+            while not probing.is_set():
+                await asyncio.sleep(0.01)
+            started = time.monotonic()
+            await pilot.press("ctrl+q")
+            while not app._exit and time.monotonic() - started < 5:
+                await asyncio.sleep(0.01)
+            assert app._exit and "Quitting" not in [n.title for n in app._notifications]
+        assert time.monotonic() - started < 3  # the worker let go of the probe too
+    finally:
+        release.set()
+
+
 async def test_price_override_with_a_reason_on_the_receipt(app: PosApp, session: PosSession) -> None:
     """Ctrl+T on the selected line: the new unit price, then the reason (required), which the
     receipt prints under the line."""
