@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pos.cli import main
+from pos.config import load_settings
+from pos.session import PosSession, open_session
 from tests.backends.oc_helpers import CATALOG, KEY
 from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import OpenCartEmulator, make_emulator
@@ -23,3 +26,13 @@ def shop(tmp_path: Path, config_file: Path) -> tuple[OpenCartEmulator, FaultyTra
     csv.write_text(CATALOG, encoding="utf-8")
     assert main(["--profile", "shop", "catalog", "import", str(csv)]) == 0
     return emu, faults
+
+
+@pytest.fixture
+def shop_session(shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path
+                 ) -> Iterator[PosSession]:
+    """A session on the `shop` profile, its requests through the emulator's faulty transport."""
+    _emu, faults = shop
+    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
+    yield session
+    session.close()

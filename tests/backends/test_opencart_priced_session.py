@@ -10,27 +10,15 @@ dropped session, another backend instance — replays the sale as before.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from pos.config import load_settings
 from pos.models import OrderStatus
-from pos.session import PosSession, open_session
+from pos.session import PosSession
 from tests.backends.oc_helpers import JANE
 from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import OpenCartEmulator
-
-
-@pytest.fixture
-def session(shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path
-            ) -> Iterator[PosSession]:
-    _emu, faults = shop
-    opened = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
-    yield opened
-    opened.close()
 
 
 def logins(faults: FaultyTransport) -> int:
@@ -43,15 +31,15 @@ def routes_since(faults: FaultyTransport, start: int) -> list[str]:
 
 
 def test_placing_right_after_the_review_uses_its_quote_and_session(
-        shop: tuple[OpenCartEmulator, FaultyTransport], session: PosSession,
+        shop: tuple[OpenCartEmulator, FaultyTransport], shop_session: PosSession,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Review, pay, place: the placement is one `order/add` in the review's session. A quote
+    """Review, pay, place: the placement is one `order/add` in the review's shop_session. A quote
     over a minute old, or a cart changed after the review, is priced again in a fresh session
     first, and the sale placed in that one."""
     emu, faults = shop
     now = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])  # the quotes' ages
-    checkout = session.new_checkout(persist=False)
+    checkout = shop_session.new_checkout(persist=False)
     checkout.add("IPHONE")
     checkout.review()
     checkout.take_payment("cash")
@@ -78,12 +66,12 @@ def test_placing_right_after_the_review_uses_its_quote_and_session(
 
 
 def test_the_review_session_carries_the_customer_and_coupon_into_the_order(
-        shop: tuple[OpenCartEmulator, FaultyTransport], session: PosSession) -> None:
+        shop: tuple[OpenCartEmulator, FaultyTransport], shop_session: PosSession) -> None:
     """What the store booked is what it priced: the customer and the coupon of the review's
     session are on the order; the next sale, a guest's without a coupon, is replayed into a
     session of its own and inherits neither (the store keeps them in a used session)."""
     emu, faults = shop
-    checkout = session.new_checkout(persist=False)
+    checkout = shop_session.new_checkout(persist=False)
     checkout.set_customer(JANE)
     checkout.add("IPHONE")
     checkout.apply_coupon("1111")
@@ -101,11 +89,11 @@ def test_the_review_session_carries_the_customer_and_coupon_into_the_order(
 
 
 def test_a_dropped_review_session_is_replaced_and_the_sale_placed_once(
-        shop: tuple[OpenCartEmulator, FaultyTransport], session: PosSession) -> None:
+        shop: tuple[OpenCartEmulator, FaultyTransport], shop_session: PosSession) -> None:
     """The store dropped the review's session (its permission error at `order/add`: nothing
     was created): the sale is replayed into a fresh session and placed there, once."""
     emu, faults = shop
-    checkout = session.new_checkout(persist=False)
+    checkout = shop_session.new_checkout(persist=False)
     checkout.add("HTC")
     checkout.take_payment("cash")
     assert checkout.place().status == OrderStatus.PLACED  # (finds the store's newest order)
@@ -121,29 +109,29 @@ def test_a_dropped_review_session_is_replaced_and_the_sale_placed_once(
 
 
 def test_only_the_sale_the_session_was_built_for_is_placed_in_it(
-        shop: tuple[OpenCartEmulator, FaultyTransport], session: PosSession) -> None:
+        shop: tuple[OpenCartEmulator, FaultyTransport], shop_session: PosSession) -> None:
     """A sale from the outbox that is not the one just priced (another cart's contents), and
     a sale sent by the background flush (a backend instance of its own, which never priced
-    anything), are each replayed into a fresh session."""
+    anything), are each replayed into a fresh shop_session."""
     emu, faults = shop
-    checkout = session.new_checkout(persist=False)
+    checkout = shop_session.new_checkout(persist=False)
     checkout.add("HTC")
     checkout.take_payment("cash")
-    session.sync.offline_targets.add("shop")  # the store seemed away: the sale is queued
+    shop_session.sync.offline_targets.add("shop")  # the store seemed away: the sale is queued
     queued = checkout.place()
     assert queued.status == OrderStatus.QUEUED
-    session.sync.offline_targets.discard("shop")
+    shop_session.sync.offline_targets.discard("shop")
     checkout.add("IPHONE")
     checkout.review()  # prices the iPhone: the session holds the iPhone, not the HTC
     start = len(faults.calls)
-    report = session.sync.flush(now=time.time() + 100_000)
+    report = shop_session.sync.flush(now=time.time() + 100_000)
     assert queued.number in report.placed and "login" in routes_since(faults, start)
     assert emu.orders[1]["total"] == "100.0000"
     checkout.take_payment("cash")
-    session.sync.offline_targets.add("shop")
+    shop_session.sync.offline_targets.add("shop")
     second = checkout.place()  # priced a moment ago: queued with the store's quote
-    session.sync.offline_targets.discard("shop")
+    shop_session.sync.offline_targets.discard("shop")
     start = len(faults.calls)
-    report = session.background_sync.flush(now=time.time() + 100_000)
+    report = shop_session.background_sync.flush(now=time.time() + 100_000)
     assert second.number in report.placed and "login" in routes_since(faults, start)
     assert emu.orders[2]["total"] == "101.0000" and len(emu.orders) == 2

@@ -15,7 +15,7 @@ from pos.cli import main
 from pos.config import load_settings
 from pos.errors import PermanentError
 from pos.models import OrderStatus
-from pos.session import open_session
+from pos.session import PosSession, open_session
 from tests.backends.oc_helpers import CATALOG, KEY
 from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import OpenCartEmulator, make_emulator
@@ -173,35 +173,31 @@ def test_quote_timeout_prices_locally(shop, tmp_path, data_dir, capsys) -> None:
 
 
 def test_a_store_that_timed_out_is_not_asked_again_until_it_answers(
-        shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path) -> None:
+        shop: tuple[OpenCartEmulator, FaultyTransport], shop_session: PosSession) -> None:
     """The store hangs (read timeouts): the first review waits for it and prices locally;
     the next reviews and the sale do not call it at all (a hanging store would hold each of
     them for the whole timeout). Once the background flush reaches it, it prices again."""
     emu, faults = shop
-    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
-    try:
-        checkout = session.new_checkout(persist=False)
-        checkout.add("IPHONE")
-        faults.plan("", "timeout_before", times=1000)
-        first = checkout.review()
-        assert not first.remote and "estimated locally" in " ".join(first.warnings)
-        calls = len(faults.calls)
-        checkout.add("HTC")
-        assert not checkout.review().remote
-        checkout.take_payment("cash")
-        order = checkout.place()
-        assert order.status == OrderStatus.QUEUED and len(faults.calls) == calls  # not asked
-        faults.planned.clear()  # the store answers again: the next flush sends the sale
-        report = session.background_sync.flush(now=time.time() + 100_000)
-        assert order.number in report.placed and len(emu.orders) == 1
-        checkout.add("IPHONE")
-        assert checkout.review().remote  # priced by the store again
-    finally:
-        session.close()
+    checkout = shop_session.new_checkout(persist=False)
+    checkout.add("IPHONE")
+    faults.plan("", "timeout_before", times=1000)
+    first = checkout.review()
+    assert not first.remote and "estimated locally" in " ".join(first.warnings)
+    calls = len(faults.calls)
+    checkout.add("HTC")
+    assert not checkout.review().remote
+    checkout.take_payment("cash")
+    order = checkout.place()
+    assert order.status == OrderStatus.QUEUED and len(faults.calls) == calls  # not asked
+    faults.planned.clear()  # the store answers again: the next flush sends the sale
+    report = shop_session.background_sync.flush(now=time.time() + 100_000)
+    assert order.number in report.placed and len(emu.orders) == 1
+    checkout.add("IPHONE")
+    assert checkout.review().remote  # priced by the store again
 
 
 def test_scanning_a_plain_cart_does_not_wait_on_the_store(
-        shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path) -> None:
+        shop: tuple[OpenCartEmulator, FaultyTransport], shop_session: PosSession) -> None:
     """A quote costs a login and a dozen calls: scans, quantities and removals on a cart with
     nothing only the store can price are estimated locally at once (a removal shows the smaller
     total at once too: it kept the store's quote of the bigger cart); the store prices the
@@ -209,70 +205,62 @@ def test_scanning_a_plain_cart_does_not_wait_on_the_store(
     awaiting the store: the counter asks it in the background on the pricing backend's own
     session (`store_quote`), and shows its figures if the cart has not changed since."""
     _emu, faults = shop
-    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
-    try:
-        checkout = session.new_checkout(persist=False)
-        checkout.add("IPHONE")
-        checkout.add("HTC")
-        checkout.set_quantity(checkout.cart.lines[0].key, 2)
-        assert faults.calls == [] and not checkout.quote.remote
-        assert checkout.quote.totals.total == Decimal("302.00")
-        checkout.remove(checkout.cart.lines[1].key)
-        assert checkout.quote.totals.total == Decimal("202.00") and faults.calls == []
-        review = checkout.review()
-        assert review.remote and review.totals.total == Decimal("202.00") and faults.calls
-        checkout.apply_coupon("1111")
-        assert checkout.quote.totals.total == Decimal("192.00")  # coupon 1111: 10.00 off
-        calls = len(faults.calls)
-        checkout.add("HTC")
-        cart = checkout.awaiting_store
-        assert len(faults.calls) == calls and not checkout.quote.remote and cart is checkout.cart
-        quote = checkout.store_quote(cart, session.pricing_backend)
-        assert quote is not None and len(faults.calls) > calls
-        assert checkout.apply_store_quote(cart, quote) and checkout.awaiting_store is None
-        assert checkout.quote.remote and checkout.quote.totals.total == Decimal("292.00")
-        # the cashier scanned again while the store priced: its answer is for an older cart
-        checkout.add("HTC")
-        stale = checkout.store_quote(cart, session.pricing_backend)
-        assert not checkout.apply_store_quote(cart, stale)
-        assert not checkout.quote.remote and checkout.awaiting_store is checkout.cart
-    finally:
-        session.close()
+    checkout = shop_session.new_checkout(persist=False)
+    checkout.add("IPHONE")
+    checkout.add("HTC")
+    checkout.set_quantity(checkout.cart.lines[0].key, 2)
+    assert faults.calls == [] and not checkout.quote.remote
+    assert checkout.quote.totals.total == Decimal("302.00")
+    checkout.remove(checkout.cart.lines[1].key)
+    assert checkout.quote.totals.total == Decimal("202.00") and faults.calls == []
+    review = checkout.review()
+    assert review.remote and review.totals.total == Decimal("202.00") and faults.calls
+    checkout.apply_coupon("1111")
+    assert checkout.quote.totals.total == Decimal("192.00")  # coupon 1111: 10.00 off
+    calls = len(faults.calls)
+    checkout.add("HTC")
+    cart = checkout.awaiting_store
+    assert len(faults.calls) == calls and not checkout.quote.remote and cart is checkout.cart
+    quote = checkout.store_quote(cart, shop_session.pricing_backend)
+    assert quote is not None and len(faults.calls) > calls
+    assert checkout.apply_store_quote(cart, quote) and checkout.awaiting_store is None
+    assert checkout.quote.remote and checkout.quote.totals.total == Decimal("292.00")
+    # the cashier scanned again while the store priced: its answer is for an older cart
+    checkout.add("HTC")
+    stale = checkout.store_quote(cart, shop_session.pricing_backend)
+    assert not checkout.apply_store_quote(cart, stale)
+    assert not checkout.quote.remote and checkout.awaiting_store is checkout.cart
 
 
 def test_background_quote_refused_or_unanswered_keeps_the_estimate(
-        shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path) -> None:
+        shop: tuple[OpenCartEmulator, FaultyTransport], shop_session: PosSession) -> None:
     """The store refusing the cart in the background (here an HTML page where the coupon's
     answer should be) or not answering leaves the local estimate with the reason in its
     warnings; a store that did not answer is offline for the counter until the flush or the
     probe reaches it again: no more background quotes meanwhile."""
     _emu, faults = shop
-    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
-    try:
-        checkout = session.new_checkout(persist=False)
-        checkout.add("IPHONE")
-        checkout.apply_coupon("1111")
-        checkout.add("HTC")
-        cart = checkout.awaiting_store
-        assert cart is not None
-        faults.plan("api/coupon", "html")
-        with pytest.raises(PermanentError) as refused:
-            checkout.store_quote(cart, session.pricing_backend)
-        assert checkout.apply_store_quote(cart, None, refused.value)
-        assert not checkout.quote.remote and checkout.quote.totals.total == Decimal("201.00")
-        assert "The store refuses the sale as it stands" in " ".join(checkout.quote.warnings)
-        checkout.add("HTC")
-        cart = checkout.awaiting_store
-        assert cart is not None
-        faults.plan("", "timeout_before", times=100)
-        assert checkout.store_quote(cart, session.pricing_backend) is None
-        assert checkout.apply_store_quote(cart, None)
-        assert "offline" in " ".join(checkout.quote.warnings)
-        calls = len(faults.calls)
-        checkout.add("IPHONE")
-        assert checkout.awaiting_store is None and len(faults.calls) == calls  # not asked
-    finally:
-        session.close()
+    checkout = shop_session.new_checkout(persist=False)
+    checkout.add("IPHONE")
+    checkout.apply_coupon("1111")
+    checkout.add("HTC")
+    cart = checkout.awaiting_store
+    assert cart is not None
+    faults.plan("api/coupon", "html")
+    with pytest.raises(PermanentError) as refused:
+        checkout.store_quote(cart, shop_session.pricing_backend)
+    assert checkout.apply_store_quote(cart, None, refused.value)
+    assert not checkout.quote.remote and checkout.quote.totals.total == Decimal("201.00")
+    assert "The store refuses the sale as it stands" in " ".join(checkout.quote.warnings)
+    checkout.add("HTC")
+    cart = checkout.awaiting_store
+    assert cart is not None
+    faults.plan("", "timeout_before", times=100)
+    assert checkout.store_quote(cart, shop_session.pricing_backend) is None
+    assert checkout.apply_store_quote(cart, None)
+    assert "offline" in " ".join(checkout.quote.warnings)
+    calls = len(faults.calls)
+    checkout.add("IPHONE")
+    assert checkout.awaiting_store is None and len(faults.calls) == calls  # not asked
 
 
 def test_offline_sale_queued_then_replayed(shop, tmp_path, data_dir, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -425,16 +413,13 @@ def test_cli_order_and_login(shop, tmp_path, capsys) -> None:  # type: ignore[no
     assert "logged in as Default" in out and KEY not in out
 
 
-def test_reachable_asks_without_logging_in(shop, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reachable_asks_without_logging_in(
+        shop: tuple[OpenCartEmulator, FaultyTransport], shop_session: PosSession) -> None:
     emu, faults = shop
-    session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
-    try:
-        logins = emu.calls.count("api/login")
-        assert session.backend.reachable() is True  # the permission error is an answer
-        assert emu.calls[-1] == "api/cart/products"
-        assert emu.calls.count("api/login") == logins and not emu.sessions  # no session opened
-        faults.plan("api/cart/products", "connect_error")
-        assert session.backend.reachable() is False
-        assert session.backend.reachable() is True  # back
-    finally:
-        session.close()
+    logins = emu.calls.count("api/login")
+    assert shop_session.backend.reachable() is True  # the permission error is an answer
+    assert emu.calls[-1] == "api/cart/products"
+    assert emu.calls.count("api/login") == logins and not emu.sessions  # no shop_session opened
+    faults.plan("api/cart/products", "connect_error")
+    assert shop_session.backend.reachable() is False
+    assert shop_session.backend.reachable() is True  # back
