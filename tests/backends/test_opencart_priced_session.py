@@ -135,3 +135,23 @@ def test_only_the_sale_the_session_was_built_for_is_placed_in_it(
     report = shop_session.background_sync.flush(now=time.time() + 100_000)
     assert second.number in report.placed and "login" in routes_since(faults, start)
     assert emu.orders[2]["total"] == "101.0000" and len(emu.orders) == 2
+
+
+def test_a_lost_answer_to_the_order_add_in_the_review_session_is_never_placed_twice(
+        shop: tuple[OpenCartEmulator, FaultyTransport], shop_session: PosSession) -> None:
+    """`order/add` in the review's session reaches the store, its answer is lost: the sale is
+    `unknown` (not queued to be sent again), and the next flush finds it on the store
+    (`order/info`) instead of placing it a second time."""
+    emu, faults = shop
+    checkout = shop_session.new_checkout(persist=False)
+    checkout.add("IPHONE")
+    checkout.review()
+    checkout.take_payment("cash")
+    faults.plan("api/order/add", "drop_after_commit")
+    start = len(faults.calls)
+    order = checkout.place()
+    assert order.status == OrderStatus.UNKNOWN and "login" not in routes_since(faults, start)
+    assert len(emu.orders) == 1
+    report = shop_session.sync.flush(now=time.time() + 100_000)
+    assert order.number in report.placed and len(emu.orders) == 1
+    assert shop_session.ledger.orders.get(order.number).remote_id == "1"
