@@ -16,6 +16,7 @@ from pos.config import load_settings
 from pos.session import PosSession, open_session
 from screens.app import PosApp
 from screens.payment import PaymentScreen
+from screens.receipt import ReceiptScreen
 from tests.backends.oc_helpers import CATALOG, KEY
 from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import make_emulator
@@ -127,3 +128,23 @@ async def test_a_store_refusing_the_cart_in_the_background_says_so(
         shown = totals_text(app)
         assert "$201.00" in shown and "store's at F12" in shown  # the estimate stays
         assert "refuses" in " ".join(session.checkout.quote.warnings)
+
+
+async def test_paying_places_the_sale_in_the_session_the_payment_screen_priced(
+        shop: tuple[PosSession, FaultyTransport]) -> None:
+    """F12 prices the sale on the store (one login, the whole cart replayed); Enter takes the
+    cash and places it: one `order/add` in that same session, no second login or replay."""
+    session, faults = shop
+    app = PosApp(session, sync_interval=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "0001")
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(app.screen, PaymentScreen)
+                         and logins(faults) == 1
+                         and not any(w.is_running for w in app.workers))
+        start = len(faults.calls)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
+        assert "placed" in str(app.screen.query_one("#receipt-head").render())
+        routes = [c.split("route=api/")[1].split("&")[0] for c in faults.calls[start:]]
+        assert "login" not in routes and routes.count("order/add") == 1
