@@ -24,18 +24,17 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.types import CSSPathType
 from textual.worker import get_current_worker
 
 from pos.errors import PosError
 from pos.session import PosSession
 from screens.cart import CartScreen
+from screens.store_pricing import StorePricing
 from screens.widgets import StatusBar
 
 if TYPE_CHECKING:
     from pos.catalog_refresher import CatalogRefresher
-    from pos.models import Cart, Quote
     from pos.store import Ledger
     from pos.sync import SyncReport
 
@@ -93,9 +92,7 @@ class PosApp(App[int]):
         self.logging_in = False  # the login modal is up: only quit works
         self._started = False  # background work starts after the cart's first paint
         self._quitting = threading.Event()  # quit asked: no further sale is sent
-        self.store_pause = store_pause  # s after the last line change before the store prices
-        self._store_timer: Timer | None = None
-        self._pricing = threading.Lock()  # one background quote at a time
+        self.store_pricing = StorePricing(self, pause=store_pause)
         self._flushes = 0  # flushes of the outbox under way (`_flushing`)
         self._flushes_lock = threading.Lock()
         if session.settings.keys:
@@ -119,7 +116,7 @@ class PosApp(App[int]):
                 self.set_interval(self.CATALOG_CHECK_S, self.refresh_catalog)
         self.refresh_status()
         self.run_io(self.checkout.pending_payment, self._resume_payment)
-        self.ask_store_soon()  # a resumed cart with a customer or coupon: the store's figures
+        self.store_pricing.ask_soon()  # a resumed cart with a customer or coupon: its figures
 
     def _resume_payment(self, pending: object) -> None:
         """A payment link was still waiting when the counter closed: resume the wait."""
@@ -254,54 +251,6 @@ class PosApp(App[int]):
             self.call_from_thread(self._set_status, *self._read_status())
 
         self.run_worker(job, thread=True, group=group, exit_on_error=False)
-
-    # --- the store's prices in the background -----------------------------------------------
-
-    def ask_store_soon(self) -> None:
-        """Where the store prices the sale and the cart holds its discounts (a customer, a
-        coupon…: `Checkout.awaiting_store`), ask it for its figures once the cashier has
-        paused for `store_pause` s: a burst of scans is one quote, and no scan waits for one."""
-        if self._store_timer is not None:
-            self._store_timer.stop()
-            self._store_timer = None
-        if self.checkout.awaiting_store is not None:
-            self._store_timer = self.set_timer(self.store_pause, self._ask_store)
-
-    def _ask_store(self) -> None:
-        self._store_timer = None
-        cart = self.checkout.awaiting_store
-        if cart is not None:
-            # a daemon thread, not a worker: a quote under way on a hanging store must not
-            # hold the counter's exit (quotes change nothing on the store that matters)
-            threading.Thread(target=self._price_in_background, args=(cart,), daemon=True,
-                             name="pos-pricing").start()
-
-    def _price_in_background(self, cart: Cart) -> None:
-        quote: Quote | None = None
-        refusal: PosError | None = None
-        with self._pricing:  # the pricing backend's session is used by one quote at a time
-            if self.checkout.awaiting_store is not cart:
-                return  # changed while the quote before was under way: its own quote follows
-            try:
-                quote = self.checkout.store_quote(cart, self.session.pricing_backend)
-            except PosError as exc:
-                refusal = exc
-            except Exception as exc:  # a bug must not kill the counter mid-sale
-                log.exception("background quote failed")
-                refusal = PosError(title="Unexpected error",
-                                   message=str(exc) or type(exc).__name__)
-        with contextlib.suppress(RuntimeError):  # the counter closed meanwhile
-            self.call_from_thread(self._priced, cart, quote, refusal)
-
-    def _priced(self, cart: Cart, quote: Quote | None, refusal: PosError | None) -> None:
-        def shown(applied: bool) -> None:
-            if not applied:
-                return  # the cashier changed the sale meanwhile
-            if refusal is not None:
-                self.show_error(refusal)
-            self.cart_screen.refresh_cart()
-
-        self.run_io(lambda: self.checkout.apply_store_quote(cart, quote, refusal), shown)
 
     def show_error(self, exc: PosError) -> None:
         text = f"{exc.message}\n{exc.hint}" if exc.hint else exc.message

@@ -178,7 +178,7 @@ class CartScreen(Screen[None]):
         if (checkout.cart.lines and not checkout.quote.remote
                 and checkout.backend.supports(Capability.REMOTE_PRICING)):
             # scans are priced from the catalog; the store's own figures come after a pause
-            # (a cart with its discounts: `PosApp.ask_store_soon`) or at review
+            # (a cart with its discounts: `screens.store_pricing`) or at review
             asking = checkout.awaiting_store is checkout.cart
             grid.add_row(Text("Estimate", style="dim italic"),
                          Text("asking the store…" if asking else "store's at F12",
@@ -188,7 +188,7 @@ class CartScreen(Screen[None]):
     def after_change(self, _: object = None) -> None:
         self.refresh_cart()
         self.scan_input.focus()
-        self.pos.ask_store_soon()
+        self.pos.store_pricing.ask_soon()
 
     # --- scanning and searching --------------------------------------------------------------
 
