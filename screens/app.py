@@ -183,23 +183,32 @@ class PosApp(App[int]):
         """Quit, but not in the middle of sending a sale: cut off, it would be left for a
         person to check on the store (`sending` → reconciled, `unknown` where the store cannot
         be asked). The background flush stops after that sale, the screen says why it waits
-        (at most the store's timeout), and the counter closes when the answer is in."""
+        (at most the store's timeout), and the counter closes when the answer is in. The same
+        for the cashier's own work under way (`run_io`: a review the store is slow to answer):
+        the process would wait for it anyway, with a blank terminal."""
         first = not self._quitting.is_set()
         self._quitting.set()  # the flush sends no further sale, a probe is not waited for
-        if not self._sending():
+        if not self._busy():
             self.exit()
             return
-        if first:
-            self.set_interval(0.1, lambda: None if self._sending() else self.exit())
         backend = self.session.background_backend_for(self.session.profile)
         timeout = getattr(backend.settings, "timeout", None)
+        if first:  # closes when nothing is under way, or in any case a little after a timeout
+            give_up = time.monotonic() + (timeout or 15.0) + 5.0
+            self.set_interval(0.1, lambda: self.exit() if not self._busy()
+                              or time.monotonic() > give_up else None)
         self.notify("Closing once the store has answered the call under way"
                     + (f" (at most {timeout:g} s)" if timeout else "")
-                    + ": a sale cut off mid-send would have to be checked on the store.",
+                    + (": a sale cut off mid-send would have to be checked on the store."
+                       if self._sending() else "."),
                     title="Quitting", timeout=30)
 
     def _sending(self) -> bool:
         return self._flushes > 0
+
+    def _busy(self) -> bool:
+        """A flush, or the cashier's work (`run_io`), under way."""
+        return self._sending() or self._serving < self._issued
 
     @contextlib.contextmanager
     def _flushing(self) -> Iterator[None]:

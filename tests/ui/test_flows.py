@@ -440,6 +440,25 @@ async def test_quitting_does_not_wait_for_a_probe_of_a_hanging_store(
         release.set()
 
 
+async def test_quitting_during_the_cashiers_call_to_the_store_says_so(app: PosApp) -> None:
+    """Ctrl+Q while the cashier's own work waits on the store (a review the store is slow to
+    answer): the counter says it closes once the store has answered, and does — the process
+    would have waited for that call anyway, with a blank terminal."""
+    answered = threading.Event()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.run_io(lambda: answered.wait(10))
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        quitting = [n.message for n in app._notifications if n.title == "Quitting"]
+        assert not app._exit and quitting and "cut off mid-send" not in quitting[0]
+        answered.set()
+        started = time.monotonic()
+        while not app._exit and time.monotonic() - started < 5:
+            await asyncio.sleep(0.01)
+        assert app._exit
+
+
 async def test_price_override_with_a_reason_on_the_receipt(app: PosApp, session: PosSession) -> None:
     """Ctrl+T on the selected line: the new unit price, then the reason (required), which the
     receipt prints under the line."""
