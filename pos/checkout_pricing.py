@@ -81,10 +81,11 @@ class CheckoutPricing:
         self.awaiting_store = None
         if quote is not None:
             self._store_quoted = (quote, time.monotonic())
+        elif refusal is not None:
+            quote = _warned(self.quote,
+                            f"The store refuses the sale as it stands: {refusal.message}")
         else:
-            why = (f"The store refuses the sale as it stands: {refusal.message}" if refusal
-                   else "The store is offline: prices are estimated locally.")
-            quote = self.quote.model_copy(update={"warnings": (*self.quote.warnings, why)})
+            quote = _warned(self.quote, OFFLINE)
         self.quote = quote
         return True
 
@@ -93,22 +94,17 @@ class CheckoutPricing:
         answer. A store that failed to answer (here or in the sync engine: `offline_targets`)
         is not asked again until the background flush or its probe finds it: a store that
         hangs would hold every review for the whole timeout."""
-        remote = self.backend.supports(Capability.REMOTE_PRICING)
-        offline = self.sync.offline_targets
-        if not (remote and self.profile in offline):
-            try:
-                quote = self.backend.quote(cart)
-            except TransientError:
-                if remote:
-                    offline.add(self.profile)
-            else:
-                if remote:
-                    offline.discard(self.profile)
-                    self._store_quoted = (quote, time.monotonic())
+        if self.backend.supports(Capability.REMOTE_PRICING):
+            quote = self.store_quote(cart, self.backend)
+            if quote is not None:
+                self._store_quoted = (quote, time.monotonic())
                 return quote
-        quote = self._estimate(cart)
-        return quote.model_copy(update={"warnings": (
-            *quote.warnings, "The store is offline: prices are estimated locally.")})
+        else:
+            try:
+                return self.backend.quote(cart)
+            except TransientError:
+                pass
+        return _warned(self._estimate(cart), OFFLINE)
 
     def review(self) -> Quote:
         """Price the sale as the store will (remotely where the backend prices)."""
@@ -122,6 +118,13 @@ class CheckoutPricing:
         quoted = self._store_quoted
         return (quoted is not None and quoted[0] is self.quote
                 and time.monotonic() - quoted[1] < STORE_QUOTE_FRESH_S)
+
+
+OFFLINE = "The store is offline: prices are estimated locally."
+
+
+def _warned(quote: Quote, warning: str) -> Quote:
+    return quote.model_copy(update={"warnings": (*quote.warnings, warning)})
 
 
 def _store_priced(cart: Cart) -> bool:

@@ -43,8 +43,8 @@ class PosSession:
     _checkout: Checkout | None = None
     _sync: SyncEngine | None = None
     _background_sync: SyncEngine | None = None
-    _background_backends: dict[str, Backend] = field(default_factory=dict)
-    _pricing_backend: Backend | None = None
+    # instances of their own for the counter's background work, by (role, profile)
+    _own_backends: dict[tuple[str, str], Backend] = field(default_factory=dict)
     _cashier: str | None = None  # set by open_till(); else the configured cashier
 
     @property
@@ -186,19 +186,20 @@ class PosSession:
                 offline_targets=self.sync.offline_targets)
         return self._background_sync
 
+    def _own_backend(self, role: str, profile: str) -> Backend:
+        if (role, profile) not in self._own_backends:
+            self._own_backends[role, profile] = self.new_backend(profile)
+        return self._own_backends[role, profile]
+
     def background_backend_for(self, profile: str) -> Backend:
         """The background flush's own instance of a profile's backend."""
-        if profile not in self._background_backends:
-            self._background_backends[profile] = self.new_backend(profile)
-        return self._background_backends[profile]
+        return self._own_backend("flush", profile)
 
     @property
     def pricing_backend(self) -> Backend:
         """The counter's background pricing's own instance of its backend
         (`Checkout.store_quote`: a store's session is never shared between two threads)."""
-        if self._pricing_backend is None:
-            self._pricing_backend = self.new_backend(self.profile)
-        return self._pricing_backend
+        return self._own_backend("pricing", self.profile)
 
     @property
     def checkout(self) -> Checkout:
@@ -215,8 +216,7 @@ class PosSession:
             currency=str(table.get("currency", "USD")), persist=persist)
 
     def close(self) -> None:
-        for backend in {*self._backends.values(), *self._background_backends.values(),
-                        *([self._pricing_backend] if self._pricing_backend else [])}:
+        for backend in {*self._backends.values(), *self._own_backends.values()}:
             backend.close()
         if self._background_sync is not None:
             self._background_sync.ledger.close()

@@ -87,10 +87,10 @@ def install_flaky(session: PosSession) -> FlakyBackend:
     if session._checkout is not None:
         session._checkout.backend = flaky
     # the counter's background flush has its own instance (own connection), same faults
-    old = session._background_backends.pop(session.profile, None)
+    old = session._own_backends.pop(("flush", session.profile), None)
     if old is not None:
         old.close()
-    session._background_backends[session.profile] = FlakyBackend(
+    session._own_backends["flush", session.profile] = FlakyBackend(
         real.settings, real.context, flaky.faults)
     return flaky
 
