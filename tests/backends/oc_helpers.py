@@ -13,6 +13,7 @@ import httpx
 from pos.backends.base import BackendContext
 from pos.backends.opencart import OpenCartBackend, OpenCartSettings
 from pos.models import Address, Cart, CartLine, Customer, SelectedOption
+from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import OpenCartEmulator
 
 KEY = "test-key"
@@ -55,3 +56,14 @@ JOHN = Customer(id="2", firstname="John", lastname="Smith", email="john@example.
 
 def emulator() -> OpenCartEmulator:
     return OpenCartEmulator()
+
+
+def logins(faults: FaultyTransport) -> int:
+    """API logins seen by the transport (each opens a new store session)."""
+    return sum("api/login" in call for call in faults.calls)
+
+
+def routes_since(faults: FaultyTransport, start: int) -> list[str]:
+    """The API routes called from `faults.calls[start]` on (`login`, `order/add`, …)."""
+    return [call.split("route=api/")[1].split("&")[0] for call in faults.calls[start:]
+            if "route=api/" in call]

@@ -16,18 +16,9 @@ import pytest
 
 from pos.models import OrderStatus
 from pos.session import PosSession
-from tests.backends.oc_helpers import JANE
+from tests.backends.oc_helpers import JANE, logins, routes_since
 from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import OpenCartEmulator
-
-
-def logins(faults: FaultyTransport) -> int:
-    return sum("api/login" in call for call in faults.calls)
-
-
-def routes_since(faults: FaultyTransport, start: int) -> list[str]:
-    return [call.split("route=api/")[1].split("&")[0] for call in faults.calls[start:]
-            if "route=api/" in call]
 
 
 def test_placing_right_after_the_review_uses_its_quote_and_session(

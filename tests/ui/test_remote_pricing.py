@@ -17,7 +17,7 @@ from pos.session import PosSession, open_session
 from screens.app import PosApp
 from screens.payment import PaymentScreen
 from screens.receipt import ReceiptScreen
-from tests.backends.oc_helpers import CATALOG, KEY
+from tests.backends.oc_helpers import CATALOG, KEY, logins, routes_since
 from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import make_emulator
 from tests.ui.conftest import error_titles, scan, settle, wait_until
@@ -63,9 +63,6 @@ async def test_scans_are_estimated_at_once_and_the_store_prices_at_f12(
         await settle(pilot)
         assert "Estimate" not in totals_text(app)  # the store's figures now
 
-
-def logins(faults: FaultyTransport) -> int:
-    return sum("api/login" in call for call in faults.calls)
 
 
 async def test_with_a_coupon_scans_are_instant_and_the_store_prices_after_a_pause(
@@ -146,5 +143,5 @@ async def test_paying_places_the_sale_in_the_session_the_payment_screen_priced(
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen))
         assert "placed" in str(app.screen.query_one("#receipt-head").render())
-        routes = [c.split("route=api/")[1].split("&")[0] for c in faults.calls[start:]]
+        routes = routes_since(faults, start)
         assert "login" not in routes and routes.count("order/add") == 1
