@@ -274,14 +274,12 @@ class PosApp(App[int]):
         clients, nothing shared with the cashier's work, so scanning and selling go on while
         a backlog is sent, however slow the store (a sale paid meanwhile waits in the outbox
         for this flush or the next)."""
-        worker = get_current_worker()
         if self._quitting.is_set():
             return
         engine = self.session.background_sync
         try:
             if engine.ledger.outbox.pending_count():
-                with self._flushing():
-                    engine.flush(stop=lambda: worker.is_cancelled or self._quitting.is_set())
+                self._background_flush()
             elif time.monotonic() - self._probed_at >= self.PROBE_EVERY_S:
                 self._probed_at = time.monotonic()
                 self._probe()
@@ -295,17 +293,22 @@ class PosApp(App[int]):
     def send_all(self, sent: Callable[[SyncReport], Any]) -> None:
         """The outbox's "send all": every open entry now, back-off or not, by the background
         engine (so the counter stays usable meanwhile); `sent(report)` back on the UI."""
-        worker = get_current_worker()
         engine = self.session.background_sync
         try:
-            with self._flushing():
-                report = engine.flush(
-                    now=math.inf, stop=lambda: worker.is_cancelled or self._quitting.is_set())
+            report = self._background_flush(now=math.inf)
         except PosError as exc:
             self.call_from_thread(self.show_error, exc)
             return
         self.call_from_thread(sent, report)
         self.call_from_thread(self._set_status, *self._read_status(engine.ledger))
+
+    def _background_flush(self, now: float | None = None) -> SyncReport:
+        """A flush by the background engine, from a worker: ended by the worker's cancel or
+        the counter closing, and waited for when quitting (`_flushing`)."""
+        worker = get_current_worker()
+        with self._flushing():
+            return self.session.background_sync.flush(
+                now=now, stop=lambda: worker.is_cancelled or self._quitting.is_set())
 
     @work(thread=True, group="catalog", exit_on_error=False)
     def refresh_catalog(self) -> None:
