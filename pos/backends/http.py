@@ -21,12 +21,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from pos.backends.base import BackendSettings
+from pos.backends.transport import StdlibTransport, environment_proxies
 from pos.errors import AuthError, ConfigError, OutcomeUnknown, PermanentError, TransientError
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -102,9 +104,11 @@ class HttpClient:
     """
 
     def __init__(self, base_url: str, *, store: str, timeout: float | httpx.Timeout | None = None,
-                 verify: bool = True, transport: httpx.BaseTransport | None = None,
+                 verify: bool | ssl.SSLContext = True, transport: httpx.BaseTransport | None = None,
                  headers: Mapping[str, str] | None = None) -> None:
         self.store = store
+        if transport is None and not environment_proxies():
+            transport = StdlibTransport(verify=verify)  # else httpx's, with the proxies' own
         self.client = httpx.Client(
             base_url=base_url, timeout=timeout or DEFAULT_TIMEOUT, verify=verify,
             transport=transport, follow_redirects=False,
