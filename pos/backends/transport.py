@@ -87,6 +87,7 @@ class StdlibTransport(httpx.BaseTransport):
         self._ssl: ssl.SSLContext | None = None  # built at the first https:// request
         self._idle: dict[Origin, list[tuple[http.client.HTTPConnection, float]]] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     # --- connections ------------------------------------------------------------------------
 
@@ -112,7 +113,7 @@ class StdlibTransport(httpx.BaseTransport):
     def _give_back(self, origin: Origin, conn: http.client.HTTPConnection) -> None:
         with self._lock:
             idle = self._idle.setdefault(origin, [])
-            if len(idle) < MAX_IDLE:
+            if len(idle) < MAX_IDLE and not self._closed:  # closed: a call that was under way
                 idle.append((conn, time.monotonic()))
                 return
         conn.close()
@@ -197,6 +198,7 @@ class StdlibTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, {}
         for conns in idle.values():
             for conn, _ in conns:

@@ -375,3 +375,27 @@ def test_https_with_an_unknown_certificate_is_refused_before_sending(
     unverified = HttpClient(server.url, store="Test store", timeout=2.0, verify=False)
     assert unverified.request("GET", "/", idempotent=True).json() == {"ok": True}
     unverified.close()
+
+
+def test_a_call_under_way_when_the_client_closes_leaves_no_connection_open(
+        serve: Callable[..., Server]) -> None:
+    answering = threading.Event()
+    closed = threading.Event()
+    hung_up = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        read_request(conn)
+        answering.set()
+        closed.wait(5)
+        conn.sendall(answer())
+        if conn.recv(1) == b"":  # the client hung up after reading the answer
+            hung_up.set()
+
+    http = client(serve(handle))
+    call = threading.Thread(target=http.request, args=("GET", "/"), kwargs={"idempotent": True})
+    call.start()
+    assert answering.wait(5)
+    http.close()  # the counter closing while the flush's call is under way
+    closed.set()
+    call.join(5)
+    assert hung_up.wait(5)
