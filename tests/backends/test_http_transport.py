@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import select
 import socket
 import ssl
 import threading
@@ -166,8 +167,11 @@ def test_one_connection_is_kept_for_the_next_requests(serve: Callable[..., Serve
     http.close()
 
 
+@pytest.mark.parametrize("poll", [True, False], ids=["poll", "select (Windows)"])
 def test_a_connection_the_store_closed_while_idle_is_replaced(
-        serve: Callable[..., Server]) -> None:
+        serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch, poll: bool) -> None:
+    if not poll:
+        monkeypatch.delattr(select, "poll", raising=False)
     hung_up = threading.Semaphore(0)
 
     def once(conn: socket.socket) -> None:  # one answer per connection, then hang up
