@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pos import sync
+from pos import sync, sync_batches
 from pos.backends.base import BackendSettings, PlacedOrder
 from pos.backends.local import LocalBackend
 from pos.config import load_settings
@@ -203,7 +203,7 @@ def test_crash_mid_batch_is_reconciled_never_sent_twice(data_dir: Path, tmp_path
 
 def test_slow_calls_do_not_keep_finished_sales_waiting(data_dir: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sync, "DONE_WAIT_S", 0.0)  # every call counts as slow
+    monkeypatch.setattr(sync_batches, "DONE_WAIT_S", 0.0)  # every call counts as slow
     session, backend, numbers = queued_sales(data_dir, 5)
     session.sync.flush(now=float("inf"))
     assert backend.calls == numbers
