@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from pos.config import SECRET_KEY_PATTERN, config_path, default_data_dir, load_settings
@@ -22,6 +23,17 @@ def _check_secrets_file(source: str) -> int:
               f"({oct(mode)}); run: chmod 600 {path}")
         return 1
     return 0
+
+
+def _report_http(ok: Callable[[str, str], None]) -> None:
+    """How the backends' HTTP goes out (`pos.backends.transport`)."""
+    from pos.backends.transport import environment_proxies
+
+    proxies = environment_proxies()
+    if proxies:
+        ok("http", f"through the proxy in {', '.join(proxies)} (httpx's transport)")
+    else:
+        ok("http", "direct, http.client with keep-alive (no proxy in the environment)")
 
 
 def run_doctor(data_dir: Path | None, profile: str | None) -> int:
@@ -80,6 +92,7 @@ def run_doctor(data_dir: Path | None, profile: str | None) -> int:
             except PosError as exc:
                 bad(f"sink {sink}", exc.one_line())
         session.close()
+    _report_http(ok)
     if os.environ.get("POS_CRASH_AT"):
         bad("environment", "POS_CRASH_AT is set (fault injection for tests)")
     print("healthy." if not problems else f"{problems} problem(s) found.")

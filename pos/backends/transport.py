@@ -41,13 +41,14 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]
 
 
-def environment_proxies() -> bool:
-    """The environment names a proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, any case).
+def environment_proxies() -> list[str]:
+    """The proxy variables the environment sets (`https_proxy`, `http_proxy`, `all_proxy`: any
+    case), by name; their values (which may carry a password) are not returned.
 
     httpx reads proxies from the environment only for its own transport, so a till behind a
     proxy keeps httpx's transport (and its proxy and `NO_PROXY` handling) instead of this one.
     """
-    return any(scheme != "no" for scheme in urllib.request.getproxies())
+    return sorted(f"{scheme}_proxy" for scheme in urllib.request.getproxies() if scheme != "no")
 
 
 @functools.cache

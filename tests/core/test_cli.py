@@ -231,6 +231,19 @@ def test_doctor_healthy(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "healthy." in out and "Embedded demo store" in out
 
 
+def test_doctor_says_how_http_goes_out_without_a_proxy_password(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0 and "ok    http: direct, http.client" in out
+    monkeypatch.setenv("HTTPS_PROXY", "http://till:s3cret@proxy.shop.lan:3128")
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0 and "ok    http: through the proxy in https_proxy" in out
+    assert "s3cret" not in out
+
+
 def test_doctor_unwritable_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
