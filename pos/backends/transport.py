@@ -137,8 +137,7 @@ class StdlibTransport(httpx.BaseTransport):
         except OSError as exc:  # refused, unreachable, DNS (socket.gaierror), TLS (ssl.SSLError)
             conn.close()
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn
+        return conn  # with TCP_NODELAY: `connect` sets it
 
     # --- one exchange -----------------------------------------------------------------------
 
@@ -191,9 +190,7 @@ class StdlibTransport(httpx.BaseTransport):
             content = answer.read()
         except TimeoutError as exc:
             raise httpx.ReadTimeout(f"read timed out ({exc})") from exc
-        except http.client.IncompleteRead as exc:
-            raise httpx.RemoteProtocolError(f"answer cut short ({exc!r})") from exc
-        except (http.client.HTTPException, ValueError) as exc:  # not HTTP, or closed at once
+        except (http.client.HTTPException, ValueError) as exc:  # not HTTP, cut short, closed
             raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
         except OSError as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
