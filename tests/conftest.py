@@ -10,10 +10,12 @@ import pytest
 from pos.config import load_settings
 from pos.session import PosSession, open_session
 
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """POS_DATA_DIR / POS_CONFIG_FILE / log dir under tmp_path; lane fixed to T1."""
+    """POS_DATA_DIR / POS_CONFIG_FILE / log dir under tmp_path; lane fixed to T1; no proxy."""
     data = tmp_path / "data"
     monkeypatch.setenv("POS_DATA_DIR", str(data))
     monkeypatch.setenv("POS_CONFIG_FILE", str(tmp_path / "config.toml"))
@@ -22,6 +24,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("POS_LANE", "T1")
     monkeypatch.delenv("POS_CRASH_AT", raising=False)
     monkeypatch.delenv("POS_PROFILE", raising=False)
+    for name in PROXY_VARIABLES:  # the machine's proxy (a CI runner's, say) is not the test's
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     return data
 
 
