@@ -95,14 +95,10 @@ def _reference(base_url: str, bodies: list[str]) -> tuple[float, float]:
 
 
 def _app_logging(path: Path) -> logging.Handler:
-    """Log like the `pos` command does (`pos.cli._setup_logging`): one INFO line per attempt."""
-    from pos.logfile import LogFile
+    """Log as the `pos` command does (`pos.logfile.install`): one INFO line per attempt."""
+    from pos.logfile import install
 
-    handler = LogFile(path, max_bytes=1_000_000, backup_count=3)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.getLogger("pos").addHandler(handler)
-    logging.getLogger("pos").setLevel(logging.INFO)
-    return handler
+    return install(path)
 
 
 def bench_sync(run: Run) -> None:

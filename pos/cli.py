@@ -233,21 +233,9 @@ def _log_file() -> Path:
 
 
 def _setup_logging() -> None:
-    from pos.logfile import LogFile
+    from pos.logfile import install
 
-    try:
-        path = _log_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = LogFile(path, max_bytes=1_000_000, backup_count=3)
-    except OSError:
-        handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    for noisy in ("httpx", "httpcore"):  # they log full URLs, and tokens travel in queries
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    root = logging.getLogger("pos")
-    if not root.handlers:
-        root.addHandler(handler)
-        root.setLevel(logging.INFO)
+    install(_log_file())
 
 
 def _session(args: argparse.Namespace) -> Any:

@@ -34,6 +34,8 @@ from collections.abc import Iterator
 
 import httpx
 
+from pos.backends.response_head import HeadResponse
+
 MAX_IDLE = 4  # idle connections kept per origin
 KEEPALIVE_S = 5.0  # an idle connection older than this is closed, not reused (as httpx's)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -137,6 +139,7 @@ class StdlibTransport(httpx.BaseTransport):
         except OSError as exc:  # refused, unreachable, DNS (socket.gaierror), TLS (ssl.SSLError)
             conn.close()
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+        conn.response_class = HeadResponse  # headers read without `email` (response_head)
         return conn  # with TCP_NODELAY: `connect` sets it
 
     # --- one exchange -----------------------------------------------------------------------

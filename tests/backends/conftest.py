@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ssl
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from pos.cli import main
 from pos.config import load_settings
 from pos.session import PosSession, open_session
 from tests.backends.oc_helpers import CATALOG, KEY
+from tests.backends.socket_server import Handler, Server
 from tests.emulators.faults import FaultyTransport
 from tests.emulators.opencart import OpenCartEmulator, make_emulator
 
@@ -36,3 +38,17 @@ def shop_session(shop: tuple[OpenCartEmulator, FaultyTransport], data_dir: Path
     session = open_session(data_dir, "shop", load_settings(), transports={"shop": faults})
     yield session
     session.close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., Server]]:
+    """Start `Server`s on 127.0.0.1 (`serve(handler, tls=None)`); closed after the test."""
+    servers: list[Server] = []
+
+    def start(handler: Handler, tls: ssl.SSLContext | None = None) -> Server:
+        servers.append(Server(handler, tls))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
