@@ -84,6 +84,12 @@ def test_install_writes_pos_lines_to_the_file(tmp_path: Path, pos_logger: loggin
     assert line.endswith(" INFO pos.sync sync T1-000001 place→shop attempt 1: done\n")
     assert "SECRET" not in line and pos_logger.handlers == [handler]
     assert install(path) is not handler and pos_logger.handlers == [handler]  # once a process
+    try:
+        raise ZeroDivisionError("division by zero")
+    except ZeroDivisionError:
+        logging.getLogger("pos").exception("unexpected error")
+    details = path.read_text(encoding="utf-8").split("unexpected error\n", 1)[1]
+    assert details.startswith("Traceback") and "ZeroDivisionError" in details
 
 
 def test_install_where_the_file_cannot_be_written_logs_nowhere(
