@@ -32,21 +32,23 @@ QUIET_LOGGERS = ("httpx", "httpcore")  # they log full URLs, and tokens travel i
 
 def install(path: Path) -> logging.Handler:
     """Log pos's INFO lines to `path` (rotated): the handler added to the `pos` logger, or a
-    `NullHandler` when the file cannot be opened. Once per process (the `pos` command)."""
+    `NullHandler` when the file cannot be opened. Once per process (the `pos` command): where
+    the `pos` logger has a handler already, that one is returned and no file is opened."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None  # no caller's file and line
+    root = logging.getLogger("pos")
+    if root.handlers:
+        return root.handlers[0]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = LogFile(path, max_bytes=MAX_BYTES, backup_count=BACKUP_COUNT)
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(LineFormatter(LINE_FORMAT))
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    logging._srcfile = None  # no caller's file and line
-    root = logging.getLogger("pos")
-    if not root.handlers:
-        root.addHandler(handler)
-        root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
     return handler
 
 

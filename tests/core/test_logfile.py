@@ -83,7 +83,7 @@ def test_install_writes_pos_lines_to_the_file(tmp_path: Path, pos_logger: loggin
     line = path.read_text(encoding="utf-8")
     assert line.endswith(" INFO pos.sync sync T1-000001 place→shop attempt 1: done\n")
     assert "SECRET" not in line and pos_logger.handlers == [handler]
-    assert install(path) is not handler and pos_logger.handlers == [handler]  # once a process
+    assert install(path) is handler and pos_logger.handlers == [handler]  # once a process
     try:
         raise ZeroDivisionError("division by zero")
     except ZeroDivisionError:
