@@ -45,15 +45,12 @@ def read_header_lines(fp: io.BufferedIOBase) -> list[bytes]:
 
 
 def parse_header_lines(lines: list[bytes]) -> http.client.HTTPMessage:
-    """The `HTTPMessage` `http.client.parse_headers` builds from these lines."""
-    fields = []
-    for line in lines[:-1]:
-        plain = _PLAIN.fullmatch(line)
-        if plain is None:  # anything unusual: the standard library's own parser
-            return http.client.parse_headers(io.BytesIO(b"".join(lines)))
-        fields.append(plain.groups())
-    if lines[-1] not in _END:
-        return http.client.parse_headers(io.BytesIO(b"".join(lines)))
+    """The `HTTPMessage` `http.client.parse_headers` builds from these lines (the last one
+    ending the block, as `read_header_lines` returns them)."""
+    matches = [_PLAIN.fullmatch(line) for line in lines[:-1]]
+    fields = [match.groups() for match in matches if match is not None]
+    if len(fields) < len(matches) or lines[-1] not in _END:  # unusual: the standard library's
+        return http.client.parse_headers(io.BytesIO(b"".join(lines)))  # own parser
     message = http.client.HTTPMessage()
     for name, value in fields:
         message.set_raw(name.decode("ascii"), value.decode("ascii"))
