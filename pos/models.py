@@ -1,30 +1,24 @@
 """The domain's values: products, the cart, customers, addresses, methods, totals, orders.
 
-All models are frozen pydantic models: a change makes a new value (`model_copy(update=...)`),
-so a cart can be saved, compared and thrown away without aliasing surprises. No I/O here.
-Money fields are `Decimal` (see `pos.money` for the rounding policy).
-
-No `from __future__ import annotations` here: pydantic would evaluate every field's annotation
-from its string when the classes are created (a `compile` and an `eval` each), ~25 % of this
-module's import, which the counter's start pays (10.6 → 7.9 ms, `import pos.models` after
-pydantic, median of 20).
+All are frozen dataclasses (`pos.model_base.Model`): a change makes a new value
+(`model_copy(update=...)`), so a cart can be saved, compared and thrown away without aliasing
+surprises; pydantic validates and serializes them where they are read or written
+(`model_validate_json`, `model_dump_json`). No I/O here. Money fields are `Decimal` (see
+`pos.money` for the rounding policy).
 """
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
+from pos.model_base import Model
 
 # --- catalog -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
 class OptionValue(Model):
     id: str
     name: str
@@ -32,6 +26,7 @@ class OptionValue(Model):
     stock: int | None = None  # None: not tracked
 
 
+@dataclass(frozen=True, kw_only=True)
 class ProductOption(Model):
     id: str
     name: str
@@ -45,12 +40,14 @@ class ProductOption(Model):
         return next((v for v in self.values if v.id == value_id), None)
 
 
+@dataclass(frozen=True, kw_only=True)
 class TaxRate(Model):
     name: str
     kind: Literal["percent", "fixed"] = "percent"
     value: Decimal
 
 
+@dataclass(frozen=True, kw_only=True)
 class TaxClass(Model):
     """A set of rates. `included`: shelf prices already contain the tax (VAT-style)."""
 
@@ -60,6 +57,7 @@ class TaxClass(Model):
     included: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
 class Product(Model):
     id: str
     sku: str = ""
@@ -83,6 +81,7 @@ class Product(Model):
 # --- people and places ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
 class Customer(Model):
     id: str | None = None  # None: a guest
     firstname: str = ""
@@ -101,6 +100,7 @@ class Customer(Model):
         return f"{self.firstname} {self.lastname}".strip() or "Guest"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Address(Model):
     firstname: str
     lastname: str
@@ -120,6 +120,7 @@ class Address(Model):
 # --- cart -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
 class SelectedOption(Model):
     option_id: str
     name: str
@@ -128,6 +129,7 @@ class SelectedOption(Model):
     price: Decimal = Decimal("0")
 
 
+@dataclass(frozen=True, kw_only=True)
 class CartLine(Model):
     key: str
     product_id: str
@@ -148,6 +150,7 @@ class CartLine(Model):
         return ", ".join(f"{o.name}: {o.value}" for o in self.options)
 
 
+@dataclass(frozen=True, kw_only=True)
 class SoldVoucher(Model):
     """A gift voucher sold at the counter (a cart line that needs no shipping)."""
 
@@ -161,6 +164,7 @@ class SoldVoucher(Model):
     code: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
 class ShippingMethod(Model):
     code: str  # e.g. "flat.flat", "pickup.pickup"
     title: str
@@ -171,12 +175,14 @@ class ShippingMethod(Model):
 PaymentKind = Literal["cash", "card", "link", "bank", "free", "voucher", "other"]
 
 
+@dataclass(frozen=True, kw_only=True)
 class PaymentMethod(Model):
     code: str
     title: str
     kind: PaymentKind = "other"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Payment(Model):
     method: str
     title: str = ""
@@ -189,6 +195,7 @@ class Payment(Model):
     status: Literal["paid", "pending", "canceled"] = "paid"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Cart(Model):
     """The sale in progress: the local source of truth, saved after every change."""
 
@@ -232,12 +239,14 @@ class Cart(Model):
 # --- pricing --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
 class TotalLine(Model):
     code: str  # sub_total, reward, coupon, shipping, tax, credit, voucher, total
     title: str
     amount: Decimal
 
 
+@dataclass(frozen=True, kw_only=True)
 class PricedLine(Model):
     key: str
     unit_price: Decimal
@@ -246,6 +255,7 @@ class PricedLine(Model):
     tax: Decimal = Decimal("0")  # tax of this line after its discount
 
 
+@dataclass(frozen=True, kw_only=True)
 class Totals(Model):
     currency: str = "USD"
     subtotal: Decimal = Decimal("0")
@@ -259,11 +269,12 @@ class Totals(Model):
     lines: tuple[TotalLine, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
 class Quote(Model):
     """A priced cart: per-line prices, the totals, and what can be chosen next."""
 
     lines: tuple[PricedLine, ...] = ()
-    totals: Totals = Field(default_factory=Totals)
+    totals: Totals = field(default_factory=Totals)
     shipping_methods: tuple[ShippingMethod, ...] = ()
     payment_methods: tuple[PaymentMethod, ...] = ()
     reward_max: int = 0  # most points usable on this cart
@@ -290,6 +301,7 @@ class OrderStatus(StrEnum):
     CANCELED = "canceled"  # voided/refunded/cancelled by a cashier
 
 
+@dataclass(frozen=True, kw_only=True)
 class Order(Model):
     number: str  # <lane>-<sequence>
     lane: str
@@ -299,7 +311,7 @@ class Order(Model):
     created_at: datetime
     status: OrderStatus = OrderStatus.QUEUED
     currency: str = "USD"
-    customer: Customer = Field(default_factory=Customer)
+    customer: Customer = field(default_factory=Customer)
     lines: tuple[CartLine, ...] = ()
     priced: tuple[PricedLine, ...] = ()
     sold_vouchers: tuple[SoldVoucher, ...] = ()
@@ -313,7 +325,7 @@ class Order(Model):
     payment_address: Address | None = None
     payment_method: PaymentMethod | None = None
     payments: tuple[Payment, ...] = ()
-    totals: Totals = Field(default_factory=Totals)
+    totals: Totals = field(default_factory=Totals)
     comment: str = ""
     remote_id: str | None = None
     last_error: str = ""

@@ -21,20 +21,19 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field
-
 from pos.backends.base import Backend, Capability
 from pos.errors import InputError, NotFoundError, PosError, RuleError
+from pos.model_base import Model
 from pos.models import (  # REFUND_METHODS lives in models: the CLI parser needs only it
     REFUND_METHODS as REFUND_METHODS,
 )
 from pos.models import (
     CartLine,
-    Model,
     Order,
     OrderStatus,
     PricedLine,
@@ -46,6 +45,7 @@ from pos.store.db import transaction
 from pos.store.orders import now_iso
 
 
+@dataclass(frozen=True, kw_only=True)
 class RefundLine(Model):
     key: str  # the order line's key
     product_id: str
@@ -56,6 +56,7 @@ class RefundLine(Model):
     tax: Decimal  # of which tax
 
 
+@dataclass(frozen=True, kw_only=True)
 class Refund(Model):
     number: str  # <order number>-R<n>
     order_number: str
@@ -70,7 +71,7 @@ class Refund(Model):
     amount: Decimal = ZERO  # lines + shipping
     tax: Decimal = ZERO
     full: bool = False  # the order has nothing left to refund: it is canceled
-    note: str = Field(default="")  # e.g. "the store has no refund API: recorded locally"
+    note: str = ""  # e.g. "the store has no refund API: recorded locally"
 
 
 # --- arithmetic (pure) ------------------------------------------------------------------------

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# every value pos builds checks its fields' types (pos.model_base): before pos is imported
+os.environ.setdefault("POS_CHECK_MODEL_TYPES", "1")
 
 from pos.config import load_settings
 from pos.session import PosSession, open_session

@@ -40,7 +40,7 @@ from tests.emulators.pycommerce import (
 
 __all__ = ["emu", "make_backend", "sleeps"]  # fixtures
 
-HEADPHONES, SPEAKER, CABLE = (p["id"] for p in PRODUCTS[:3])
+HEADPHONES, SPEAKER, CABLE = (str(p["id"]) for p in PRODUCTS[:3])
 
 
 def order(number: str = "T1-000042", **kw: object) -> Order:
@@ -241,7 +241,7 @@ def test_place_order_validation_error_is_permanent(make_backend: MakeBackend) ->
 
 
 def test_place_order_conflict_409(make_backend: MakeBackend) -> None:
-    o = order(lines=(CartLine(key="x", product_id=PRODUCTS[4]["id"], name="Monitor",
+    o = order(lines=(CartLine(key="x", product_id=str(PRODUCTS[4]["id"]), name="Monitor",
                               quantity=9, unit_price=Decimal(1)),))
     with pytest.raises(PermanentError, match="Not enough stock") as info:
         make_backend().place_order(o)
