@@ -15,6 +15,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,6 +31,7 @@ from pos.store import Ledger
 from pos.sync import SyncEngine
 
 
+@dataclass(kw_only=True)
 class BenchSettings(BackendSettings):
     base_url: str
 

@@ -26,13 +26,14 @@ import os
 import re
 import socket
 import tomllib
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_dir, user_data_dir, user_log_dir
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from pos.errors import ConfigError
+from pos.model_base import InvalidData, Model, validate_plain
 
 APP_NAME = "pos"
 LANE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{0,23}$")
@@ -60,20 +61,20 @@ def log_dir() -> Path:
     return Path(user_log_dir(APP_NAME))
 
 
-class ShopSettings(BaseModel):
+@dataclass(kw_only=True)
+class ShopSettings(Model):
     """What a receipt says about the shop."""
 
-    model_config = ConfigDict(extra="forbid")
     name: str = "POS Demo Store"
     address: str = "1 Market Street, Springfield"
     tax_id: str = ""
     footer: str = "Thank you for shopping with us!"
 
 
-class PrinterSettings(BaseModel):
+@dataclass(kw_only=True)
+class PrinterSettings(Model):
     """Where receipts go: a text file (default) or an ESC/POS printer (python-escpos)."""
 
-    model_config = ConfigDict(extra="forbid")
     kind: str = "file"  # file | usb | network | serial | escpos-file
     path: str = ""  # file/escpos-file: output path; serial: device
     host: str = ""  # network printer
@@ -100,37 +101,19 @@ def _line_of(text: str, key: str) -> int | None:
 ENV_PREFIX = "POS_"
 
 
-class Settings(BaseModel):
+@dataclass(kw_only=True)
+class Settings(Model):
     """The settings; `load_settings` reads them from the file and the environment."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    lane: str = Field(default_factory=default_lane)
+    lane: str = field(default_factory=default_lane)
     cashier: str = ""
     default_profile: str = "local"
-    profiles: dict[str, dict[str, Any]] = {}  # pydantic copies mutable defaults
-    sinks: list[str] = []
-    keys: dict[str, str] = {}
-    shop: ShopSettings = Field(default_factory=ShopSettings)
-    printer: PrinterSettings = Field(default_factory=PrinterSettings)
-    source: str = Field(default="", exclude=True)  # the file these came from ("" = defaults)
-
-    @field_validator("lane")
-    @classmethod
-    def _lane_ok(cls, value: str) -> str:
-        if not LANE_PATTERN.match(value):
-            raise ValueError(
-                "a lane is 1-24 letters, digits or '_', starting with a letter or digit"
-            )
-        return value
-
-    @field_validator("profiles")
-    @classmethod
-    def _profiles_have_backend(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        for name, table in value.items():
-            if not isinstance(table, dict) or not isinstance(table.get("backend"), str):
-                raise ValueError(f"[profiles.{name}] needs backend = \"...\"")
-        return value
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sinks: list[str] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)
+    shop: ShopSettings = field(default_factory=ShopSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    source: str = ""  # the file these came from ("" = defaults); not a setting
 
     # --- profiles -------------------------------------------------------------------------
 
@@ -158,11 +141,34 @@ def mask_secrets(table: dict[str, Any]) -> dict[str, Any]:
     for key, value in table.items():
         if isinstance(value, dict):
             out[key] = mask_secrets(value)
-        elif isinstance(value, SecretStr) or (SECRET_KEY_PATTERN.search(key) and value):
+        elif _is_secret(value) or (SECRET_KEY_PATTERN.search(key) and value):
             out[key] = MASK
         else:
             out[key] = value
     return out
+
+
+def _is_secret(value: object) -> bool:
+    """A pydantic `SecretStr` (known by its method: pydantic need not be imported to ask)."""
+    return callable(getattr(value, "get_secret_value", None))
+
+
+def settings_from(values: dict[str, Any]) -> Settings:
+    """`Settings` from a table of values (the file's, with the arguments'); `InvalidData`
+    naming the first wrong one. A plain table is built without pydantic (`validate_plain`)."""
+    return check_settings(validate_plain(Settings, values))
+
+
+def check_settings(settings: Settings) -> Settings:
+    """The rules no type says: a lane's form, a profile's `backend`."""
+    if not LANE_PATTERN.match(settings.lane):
+        raise InvalidData([{"loc": ("lane",), "msg": "a lane is 1-24 letters, digits or '_', "
+                                                     "starting with a letter or digit"}])
+    for name, table in settings.profiles.items():
+        if not isinstance(table.get("backend"), str):
+            raise InvalidData([{"loc": ("profiles", name),
+                                "msg": f"[profiles.{name}] needs backend = \"...\""}])
+    return settings
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
@@ -190,14 +196,12 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
 
             settings = settings_with_environment(file_values, init)
         else:
-            settings = Settings(**{**file_values, **init})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        line = _line_of(text, str(first["loc"][0])) if text else None
+            settings = settings_from({**file_values, **init})
+    except InvalidData as exc:
+        line = _line_of(text, str(exc.loc[0])) if text and exc.loc else None
         where = f"{path}, line {line}" if line else (str(path) if text else "environment")
         raise ConfigError(
-            message=f"{where}: {loc}: {first['msg']}",
+            message=f"{where}: {exc.where}: {exc.msg}",
             hint="Fix the setting, or remove it to use the default.",
         ) from None
     return settings.model_copy(update={"source": str(path) if text else ""})
@@ -205,7 +209,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
 
 def environment_overrides() -> list[str]:
     """The `POS_<NAME>` variables naming a setting (any case, as pydantic-settings reads them)."""
-    names = {(ENV_PREFIX + name).upper() for name in Settings.model_fields}
+    names = {(ENV_PREFIX + f.name).upper() for f in fields(Settings) if f.name != "source"}
     return [key for key in os.environ if key.upper() in names]
 
 
@@ -242,8 +246,7 @@ def set_value(path: Path, dotted_key: str, value: object) -> None:
     table[parts[-1]] = value
     text = tomli_w.dumps(data)
     try:
-        Settings(**tomllib.loads(text))  # the file alone, whatever the environment says
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(message=f"{dotted_key}: {first['msg']}") from None
+        settings_from(tomllib.loads(text))  # the file alone, whatever the environment says
+    except InvalidData as exc:
+        raise ConfigError(message=f"{dotted_key}: {exc.msg}") from None
     write_private(path, text)

@@ -7,9 +7,11 @@ lane on one machine, a container's setup): importing pydantic-settings costs ≈
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from typing import Any
+from typing import Any, get_type_hints
 
+from pydantic import Field, ValidationError, create_model
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -18,8 +20,9 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from pos.config import ENV_PREFIX, Settings
+from pos.config import ENV_PREFIX, Settings, check_settings
 from pos.errors import ConfigError
+from pos.model_base import InvalidData
 
 
 class _FileSource(PydanticBaseSettingsSource):
@@ -36,9 +39,9 @@ class _FileSource(PydanticBaseSettingsSource):
         return dict(self.values)
 
 
-class EnvironmentSettings(Settings, BaseSettings):
-    """`Settings` whose values come from the arguments, then `POS_<NAME>` variables (a table
-    or a list as JSON), then the file."""
+class _EnvironmentBase(BaseSettings):
+    """Values from the arguments, then `POS_<NAME>` variables (a table or a list as JSON),
+    then the file."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 
@@ -56,13 +59,30 @@ class EnvironmentSettings(Settings, BaseSettings):
         return (init_settings, env_settings, _FileSource(settings_cls, file_values))
 
 
+def _field(spec: dataclasses.Field[Any], hint: Any) -> tuple[Any, Any]:
+    if spec.default_factory is not dataclasses.MISSING:
+        return hint, Field(default_factory=spec.default_factory)
+    return hint, spec.default
+
+
+# the fields of `Settings` (but `source`), read by pydantic-settings
+_HINTS = get_type_hints(Settings)
+_FIELDS: dict[str, Any] = {spec.name: _field(spec, _HINTS[spec.name])
+                           for spec in dataclasses.fields(Settings) if spec.name != "source"}
+EnvironmentSettings = create_model("EnvironmentSettings", __base__=_EnvironmentBase, **_FIELDS)
+
+
 def settings_with_environment(file_values: dict[str, Any], init: dict[str, Any]) -> Settings:
     """The settings from `init`, the environment and `file_values`; `ConfigError` for a
-    variable that is not the JSON its setting needs (pydantic's `ValidationError` otherwise)."""
+    variable that is not the JSON its setting needs, `InvalidData` for a wrong value."""
     try:
-        return EnvironmentSettings(_file_values=file_values, **init)  # type: ignore[call-arg]
+        read = EnvironmentSettings(_file_values=file_values, **init)  # type: ignore[call-arg]
     except SettingsError as exc:
         raise _environment_error(exc) from None
+    except ValidationError as exc:
+        raise InvalidData(exc.errors()) from None
+    return check_settings(Settings(**{name: getattr(read, name)
+                                      for name in type(read).model_fields}))
 
 
 def _environment_error(exc: SettingsError) -> ConfigError:

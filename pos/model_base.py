@@ -29,7 +29,7 @@ import enum
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Self, TypeVar, get_args, get_origin
 
@@ -41,8 +41,8 @@ CHECK_TYPES = os.environ.get("POS_CHECK_MODEL_TYPES", "") not in ("", "0")
 class InvalidData(ValueError):
     """Values pydantic refused: `errors` as pydantic lists them (`loc`, `msg`, `type` ...)."""
 
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        self.errors = errors
+    def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
+        self.errors = list(errors)
         first = errors[0] if errors else {"loc": (), "msg": "invalid"}
         self.loc: tuple[str | int, ...] = tuple(first.get("loc", ()))
         self.msg: str = str(first.get("msg", "invalid"))
@@ -54,7 +54,8 @@ class InvalidData(ValueError):
 
 
 class Model:
-    """Base of a value class; each subclass is `@dataclass(frozen=True, kw_only=True)`."""
+    """Base of a value class; each subclass is `@dataclass(frozen=True, kw_only=True)` (the
+    settings, which a test or a command may change in place, are not frozen)."""
 
     # read by pydantic when it validates the dataclass: unknown keys are an error
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
@@ -214,7 +215,9 @@ def check_types(value: object) -> None:
     cls = type(value)
     for name, (hint, _) in _fields(cls).items():
         if not _is_instance(getattr(value, name), hint):
-            raise TypeError(f"{cls.__name__}.{name} = {getattr(value, name)!r} is not a {hint}")
+            # the value is not shown: it may be a secret
+            raise TypeError(f"{cls.__name__}.{name}: a {type(getattr(value, name)).__name__} "
+                            f"is not a {hint}")
 
 
 def _is_instance(value: Any, hint: Any) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos.backends import create_backend
-from pos.backends.base import Backend, BackendContext, Capability, RemoteCatalogSettings
+from pos.backends.base import Backend, BackendContext, Capability
 from pos.checkout import Checkout
 from pos.config import Settings, default_data_dir, load_settings
 from pos.store import Catalog, Ledger, catalog_path
@@ -141,10 +141,10 @@ class PosSession:
         sync` in another process, with this session's data dir, profile and config file (in
         this process when the store is a test's in-process emulator)."""
         backend = self.backend
-        settings = backend.settings
-        if (not backend.supports(Capability.CATALOG)
-                or not isinstance(settings, RemoteCatalogSettings)
-                or settings.catalog_refresh_minutes <= 0):
+        # a store whose catalog the counter pulls has settings with this key
+        # (`pos.backends.http.RemoteCatalogSettings`; the demo store's have none)
+        minutes = getattr(backend.settings, "catalog_refresh_minutes", 0)
+        if not backend.supports(Capability.CATALOG) or minutes <= 0:
             return None
         from pos.catalog_refresher import (
             CatalogRefresher,
@@ -161,7 +161,7 @@ class PosSession:
             if self.settings.source:
                 env["POS_CONFIG_FILE"] = self.settings.source
             pull = pull_in_process(sync_command(self.data_dir, profile), env)
-        return CatalogRefresher(settings.catalog_refresh_minutes * 60, self.catalog.path, pull)
+        return CatalogRefresher(minutes * 60, self.catalog.path, pull)
 
     @property
     def backend(self) -> Backend:

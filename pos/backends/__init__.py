@@ -7,9 +7,8 @@ import importlib
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from pos.errors import ConfigError
+from pos.model_base import InvalidData, validate_plain
 
 if TYPE_CHECKING:
     from pos.backends.base import Backend, BackendContext
@@ -52,12 +51,10 @@ def create_backend(table: dict[str, Any], context: BackendContext) -> Backend:
     """Build the backend named by a profile table, validating its settings."""
     cls = backend_class(str(table.get("backend", "")))
     try:
-        settings = cls.Settings.model_validate(table)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
+        settings = validate_plain(cls.Settings, table)
+    except InvalidData as exc:
         raise ConfigError(
-            message=f"[profiles.{context.profile}] {loc}: {first['msg']}",
+            message=f"[profiles.{context.profile}] {exc.where}: {exc.msg}",
             hint=f"See the README for the settings of the {table.get('backend')} backend.",
         ) from None
     return cls(settings, context)

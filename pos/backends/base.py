@@ -25,9 +25,8 @@ from enum import Flag, auto
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from pos.errors import OutcomeUnknown, PermanentError, PosError, TransientError
+from pos.model_base import Model
 from pos.models import (
     Cart,
     Customer,
@@ -68,22 +67,12 @@ class UnsupportedError(PermanentError):
     title = "Not supported"
 
 
-class BackendSettings(BaseModel):
-    """Base of each backend's profile settings. `backend` names the backend."""
+@dataclass(kw_only=True)
+class BackendSettings(Model):
+    """Base of each backend's profile settings (a `[profiles.NAME]` table, validated by
+    pydantic: `pos.backends.create_backend`). `backend` names the backend."""
 
-    model_config = ConfigDict(extra="forbid")
     backend: str
-
-
-class RemoteCatalogSettings(BackendSettings):
-    """The profile key of a backend whose catalog the counter pulls from the store."""
-
-    # built on first use, not when the counter starts (the demo store's settings need none)
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    # minutes between the counter's background refreshes of its catalog (0: only by hand,
-    # `pos catalog sync`); see `pos.catalog_refresher.CatalogRefresher`
-    catalog_refresh_minutes: float = Field(default=60.0, ge=0)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,11 @@ import logging
 import re
 import ssl
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import httpx
+from pydantic import Field
 
 from pos.backends.base import BackendSettings
 from pos.backends.transport import StdlibTransport, environment_proxies
@@ -69,6 +71,7 @@ def check_base_url(base_url: str, allow_http: bool, store: str) -> str:
     return url
 
 
+@dataclass(kw_only=True)
 class HttpBackendSettings(BackendSettings):
     """The profile keys every backend over HTTP shares: where the store is, how to reach it.
 
@@ -80,6 +83,15 @@ class HttpBackendSettings(BackendSettings):
     timeout: float = 15.0  # seconds
     verify_tls: bool = True
     allow_http: bool = False  # plain http:// base_url (local tests only)
+
+
+@dataclass(kw_only=True)
+class RemoteCatalogSettings(BackendSettings):
+    """The profile key of a backend whose catalog the counter pulls from the store."""
+
+    # minutes between the counter's background refreshes of its catalog (0: only by hand,
+    # `pos catalog sync`); see `pos.catalog_refresher.CatalogRefresher`
+    catalog_refresh_minutes: Annotated[float, Field(ge=0)] = 60.0
 
 
 # keyword arguments the direct path of `HttpClient.send` handles (others go through httpx.Client)

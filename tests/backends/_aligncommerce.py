@@ -43,7 +43,7 @@ def make_backend(emulator: AlignCommerceEmulator, tmp_path: Path,
     values: dict[str, Any] = {
         "backend": "aligncommerce", "base_url": "https://ac.test/", "username": USERNAME,
         "password": PASSWORD, "client_id": CLIENT_ID, "secret_key": SECRET_KEY, **overrides}
-    settings = AlignCommerceSettings(**values)
+    settings = AlignCommerceSettings.model_validate(values)
     context = BackendContext(data_dir=tmp_path, profile="ac", transport=emulator.transport())
     return AlignCommerceBackend(settings, context, clock=emulator.clock)
 

@@ -27,8 +27,8 @@ CATALOG = """id,sku,barcode,name,price,stock,category,options,minimum
 
 def backend(emu: Any, data_dir: Path, transport: httpx.BaseTransport | None = None,
             **settings: Any) -> OpenCartBackend:
-    cfg = OpenCartSettings(**{"backend": "opencart", "base_url": "https://shop.test", "key": KEY,
-                              **settings})
+    cfg = OpenCartSettings.model_validate(
+        {"backend": "opencart", "base_url": "https://shop.test", "key": KEY, **settings})
     ctx = BackendContext(data_dir=data_dir, profile="shop",
                          transport=transport or httpx.MockTransport(emu.handle))
     return OpenCartBackend(cfg, ctx)

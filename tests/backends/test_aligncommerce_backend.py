@@ -12,6 +12,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from pos.backends.aligncommerce import AlignCommerceBackend, _php_form
 from pos.backends.base import Capability, PaymentLink
@@ -452,7 +453,8 @@ def test_over_real_loopback_http(tmp_path: Path) -> None:
     try:
         settings = AlignCommerceSettings(
             backend="aligncommerce", base_url=url + "/", allow_http=True, username=USERNAME,
-            password=PASSWORD, client_id=CLIENT_ID, secret_key=SECRET_KEY, timeout=5)
+            password=SecretStr(PASSWORD), client_id=CLIENT_ID,
+            secret_key=SecretStr(SECRET_KEY), timeout=5)
         backend = AlignCommerceBackend(settings, BackendContext(data_dir=tmp_path))
         try:
             assert len(next(backend.iter_catalog())) == 2

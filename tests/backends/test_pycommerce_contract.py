@@ -76,8 +76,8 @@ def test_needs_token_or_login(tmp_path: Path) -> None:
 
 def test_unknown_filter_rejected_in_profile() -> None:
     with pytest.raises(ValueError, match="unknown filter"):
-        PyCommerceSettings(backend="pycommerce", base_url="https://x", tenant="t",
-                           catalog_filters={"colour": "red"})
+        PyCommerceSettings.model_validate({"backend": "pycommerce", "base_url": "https://x",
+                                           "tenant": "t", "catalog_filters": {"colour": "red"}})
 
 
 def test_capabilities(make_backend: MakeBackend) -> None:
@@ -451,8 +451,8 @@ def test_find_order_reads_only_this_customers_recent_orders(make_backend: MakeBa
 
 def test_shipping_rates_setting_validated() -> None:
     with pytest.raises(ValueError, match="not an amount"):
-        PyCommerceSettings(backend="pycommerce", base_url="https://x", tenant="t",
-                           shipping_rates={"express": "cheap"})
+        PyCommerceSettings.model_validate({"backend": "pycommerce", "base_url": "https://x",
+                                           "tenant": "t", "shipping_rates": {"express": "cheap"}})
 
 
 def test_product_without_price_is_not_cached(make_backend: MakeBackend,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from pos.backends.base import BackendContext, Capability
 from pos.backends.voucherify import (
@@ -52,7 +53,7 @@ def make_order(number: str = "T1-000001", *, customer: Customer | None = None,
 def backend(emulator: VoucherifyEmulator, tmp_path: Path,
             transport: httpx.BaseTransport | None = None) -> VoucherifyBackend:
     settings = VoucherifySettings(backend="voucherify", base_url=BASE, app_id="app-id",
-                                  app_token="app-token", poll_interval=0)
+                                  app_token=SecretStr("app-token"), poll_interval=0)
     be = VoucherifyBackend(settings, BackendContext(
         data_dir=tmp_path, profile="vf", transport=transport or httpx.MockTransport(
             emulator.handle)))
@@ -155,7 +156,7 @@ def test_list_and_get(vf: VoucherifyBackend, emu: VoucherifyEmulator) -> None:
 def test_error_body_becomes_message_details_and_request_id(
         emu: VoucherifyEmulator, tmp_path: Path) -> None:
     settings = VoucherifySettings(backend="voucherify", base_url=BASE, app_id="app-id",
-                                  app_token="wrong-token")
+                                  app_token=SecretStr("wrong-token"))
     bad = VoucherifyBackend(settings, BackendContext(
         data_dir=tmp_path, transport=httpx.MockTransport(emu.handle)))
     with pytest.raises(AuthError) as info:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import SecretStr
 
-from pos.backends.base import RemoteCatalogSettings
-from pos.backends.http import HttpBackendSettings
+from pos.backends.http import HttpBackendSettings, RemoteCatalogSettings
 
 STORE = "Align Commerce"
 SCOPE = "products,buyer,invoice"
@@ -18,6 +18,7 @@ LINK_STATUS: dict[str, Literal["pending", "paid", "canceled", "failed"]] = {
     "pending": "pending", "success": "paid", "cancel": "canceled", "fail": "failed"}
 
 
+@dataclass(kw_only=True)
 class AlignCommerceSettings(HttpBackendSettings, RemoteCatalogSettings):
     backend: str = "aligncommerce"
     base_url: str = "https://api.aligncommerce.com/"

@@ -14,6 +14,7 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -76,6 +77,7 @@ COUPON_ERROR = "Coupon is either invalid, expired or reached its usage limit!"
 VOUCHER_ERROR = "Gift voucher is either invalid or the balance has been used up!"
 
 
+@dataclass(kw_only=True)
 class LocalSettings(BackendSettings):
     currency: str = "USD"
 

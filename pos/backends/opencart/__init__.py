@@ -53,6 +53,7 @@ STATUS_IDS = {"pending": "1", "processing": "2", "shipped": "3", "complete": "5"
               "canceled": "7", "cancelled": "7", "refunded": "11", "voided": "16"}
 
 
+@dataclass(kw_only=True)
 class OpenCartSettings(HttpBackendSettings):
     backend: str = "opencart"
     username: str = "Default"

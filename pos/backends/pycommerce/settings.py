@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 
-from pos.backends.base import RemoteCatalogSettings
-from pos.backends.http import HttpBackendSettings
+from pos.backends.http import HttpBackendSettings, RemoteCatalogSettings
 from pos.errors import InputError
 from pos.models import PaymentMethod
 from pos.money import to_decimal
@@ -23,23 +23,24 @@ PAYMENT_METHODS = (
 )
 
 
+@dataclass(kw_only=True)
 class PyCommerceSettings(HttpBackendSettings, RemoteCatalogSettings):
     backend: str = "pycommerce"
-    tenant: str = Field(min_length=1)  # the tenant slug, e.g. "tech"
+    tenant: Annotated[str, Field(min_length=1)]  # the tenant slug, e.g. "tech"
     token: SecretStr | None = None  # an API key / JWT used as is
     username: str = ""
     email: str = ""
     password: SecretStr | None = None
-    timeout: float = Field(default=15.0, gt=0)  # stricter than HttpBackendSettings: > 0
+    timeout: Annotated[float, Field(gt=0)] = 15.0  # stricter than HttpBackendSettings: > 0
     currency: str = "USD"
     payment_method: str = "cash"  # PyCommerce payment_method for cash/other tenders
     card_payment_method: str = "credit_card"  # ... for the Stripe link / card tenders
     shipping_method: str = "pickup"  # PyCommerce shipping_method for counter (pickup) sales
     guest_name: str = "Walk-in customer"
     guest_email: str = ""  # sent when the sale has no customer e-mail (store may require one)
-    shipping_rates: dict[str, str] = Field(default_factory=dict)  # delivery: code → flat cost
-    catalog_filters: dict[str, str] = Field(default_factory=dict)
-    max_retry_wait: float = Field(default=10.0, ge=0)  # honour Retry-After up to this, then queue
+    shipping_rates: dict[str, str] = field(default_factory=dict)  # delivery: code → flat cost
+    catalog_filters: dict[str, str] = field(default_factory=dict)
+    max_retry_wait: Annotated[float, Field(ge=0)] = 10.0  # honour Retry-After up to this, then queue
 
     @field_validator("catalog_filters")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import SecretStr
@@ -29,6 +30,7 @@ STATUS_WORDS = {
 }
 
 
+@dataclass(kw_only=True)
 class VoucherifySettings(HttpBackendSettings):
     backend: Literal["voucherify"] = "voucherify"
     base_url: str = "https://api.voucherify.io"
