@@ -108,6 +108,7 @@ class PosApp(App[int]):
     def _start_background(self) -> None:
         """After the cart's first paint: the status, sync, the catalog's refresh (a store
         with a catalog to pull) and a pending payment."""
+        threading.Thread(target=self.session.warm_up, name="pos-warm-up", daemon=True).start()
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
             self.catalog_refresher = self.session.catalog_refresher()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,28 @@ def row_product(row: sqlite3.Row | tuple[Any, ...]) -> Product:
     )
 
 
+class LazyMapping(Mapping[str, TaxClass]):
+    """A mapping read by `load` the first time it is looked into."""
+
+    def __init__(self, load: Callable[[], dict[str, TaxClass]]) -> None:
+        self._load = load
+        self._items: dict[str, TaxClass] | None = None
+
+    def _read(self) -> dict[str, TaxClass]:
+        if self._items is None:
+            self._items = self._load()
+        return self._items
+
+    def __getitem__(self, key: str) -> TaxClass:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+
 class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -291,7 +313,12 @@ class Catalog:
                 if found >= limit:
                     return
 
-    def tax_classes(self) -> dict[str, TaxClass]:
+    def tax_classes(self) -> Mapping[str, TaxClass]:
+        """The tax classes by id, read when first looked into: pricing a cart with nothing
+        taxable in it (the empty cart the counter starts with) reads none."""
+        return LazyMapping(self._read_tax_classes)
+
+    def _read_tax_classes(self) -> dict[str, TaxClass]:
         return {
             row[0]: TaxClass.model_validate_json(row[1])
             for row in self.db.execute("SELECT id, data FROM tax_classes")
