@@ -120,7 +120,7 @@ def _random_table(rng: random.Random) -> dict[str, Any]:
 
 def _odd(rng: random.Random, table: dict[str, Any]) -> dict[str, Any]:
     """`table` with one value pydantic must convert or refuse."""
-    odd = json.loads(json.dumps(table))
+    odd: dict[str, Any] = json.loads(json.dumps(table))
     choice = rng.randrange(6)
     if choice == 0:
         odd.setdefault("printer", {})["port"] = "9100"  # converted by pydantic
