@@ -108,7 +108,7 @@ class PosApp(App[int]):
     def _start_background(self) -> None:
         """After the cart's first paint: the status, sync, the catalog's refresh (a store
         with a catalog to pull) and a pending payment."""
-        threading.Thread(target=self.session.warm_up, name="pos-warm-up", daemon=True).start()
+        threading.Thread(target=self._warm_up, name="pos-warm-up", daemon=True).start()
         if self.sync_interval > 0:
             self.set_interval(self.sync_interval, self.sync_now)
             self.catalog_refresher = self.session.catalog_refresher()
@@ -132,12 +132,6 @@ class PosApp(App[int]):
         """
         if not self._started:
             self._started = True
-            if not gc.isenabled():  # `pos` turned the collector off while the counter started
-                # what the start built (~90,000 objects: modules, classes, widgets) lives as long
-                # as the counter: out of the collector's way for good (only ~2,500 of them are
-                # garbage, a few hundred kB never freed), or its first pass rescans them all
-                gc.freeze()
-                gc.enable()
             self._start_background()
         fd = os.environ.pop("POS_READY_FD", None)
         if fd is None:
@@ -147,6 +141,22 @@ class PosApp(App[int]):
             os.close(int(fd))
         except (OSError, ValueError):
             log.warning("POS_READY_FD=%s: cannot signal ready", fd)
+
+    def _warm_up(self) -> None:
+        """In a thread, once the cart is on screen: what the first change of the sale needs
+        (`PosSession.warm_up`). Then, when `pos` turned the collector off while the counter
+        started: what the start and the warm-up built (~90,000 objects: modules, classes,
+        widgets, pydantic's validators) lives as long as the counter, so it is moved out of the
+        collector's way for good (only ~2,500 of them are garbage, a few hundred kB never
+        freed), or the collector's first passes would rescan it all."""
+        try:
+            self.session.warm_up()
+        except Exception:  # the first change will load it, and say what is wrong
+            log.exception("warm-up failed")
+        finally:
+            if not gc.isenabled():
+                gc.freeze()
+                gc.enable()
 
     # --- cashier login ----------------------------------------------------------------------
 
