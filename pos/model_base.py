@@ -29,7 +29,8 @@ import enum
 import os
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Self, TypeVar, get_args, get_origin
 
@@ -39,10 +40,11 @@ CHECK_TYPES = os.environ.get("POS_CHECK_MODEL_TYPES", "") not in ("", "0")
 
 
 class InvalidData(ValueError):
-    """Values pydantic refused: `errors` as pydantic lists them (`loc`, `msg`, `type` ...)."""
+    """Values pydantic refused: `errors` as pydantic lists them (`loc`, `msg`, `type` ...),
+    without the refused `input` (it may be a secret)."""
 
     def __init__(self, errors: Sequence[Mapping[str, Any]]) -> None:
-        self.errors = list(errors)
+        self.errors = [{k: v for k, v in e.items() if k != "input"} for e in errors]
         first = errors[0] if errors else {"loc": (), "msg": "invalid"}
         self.loc: tuple[str | int, ...] = tuple(first.get("loc", ()))
         self.msg: str = str(first.get("msg", "invalid"))
@@ -87,10 +89,8 @@ class Model:
 
     @classmethod
     def model_validate_json(cls, data: str | bytes) -> Self:
-        try:
+        with _refusals():
             value: Self = adapter(cls).validate_json(data)
-        except _validation_error() as exc:
-            raise InvalidData(exc.errors()) from None
         return value
 
 
@@ -107,19 +107,24 @@ def adapter(cls: type) -> Any:
     return found
 
 
-def _validation_error() -> Any:
-    from pydantic import ValidationError
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """pydantic's `ValidationError` raised as `InvalidData`."""
+    try:
+        yield
+    except ValueError as exc:
+        from pydantic import ValidationError
 
-    return ValidationError
+        if isinstance(exc, ValidationError):
+            raise InvalidData(exc.errors()) from None
+        raise
 
 
 def validate(cls: type[T], data: Any) -> T:
     """`data` (a mapping, or a `cls` value) validated by pydantic as a `cls`; `InvalidData`
     when it is not one."""
-    try:
+    with _refusals():
         value: T = adapter(cls).validate_python(data)
-    except _validation_error() as exc:
-        raise InvalidData(exc.errors()) from None
     return value
 
 

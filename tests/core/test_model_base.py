@@ -169,3 +169,11 @@ def test_what_is_not_plain_goes_to_pydantic() -> None:
     # a constrained or pydantic-typed field always goes to pydantic
     assert _build_plain(OpenCartSettings, {"backend": "opencart", "base_url": "https://s",
                                            "key": "k"}) is None
+
+
+def test_invalid_data_keeps_no_refused_input() -> None:
+    with pytest.raises(InvalidData) as info:
+        validate(OpenCartSettings, {"backend": "opencart", "base_url": "https://s",
+                                    "key": ["hunter2-secret"]})
+    assert info.value.loc == ("key",)
+    assert "hunter2" not in repr(info.value.errors) and "hunter2" not in str(info.value)
