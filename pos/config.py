@@ -190,16 +190,20 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(message=f"Cannot read {path}: {exc}") from None
     init: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    variables = environment_overrides()
     try:
-        if environment_overrides():
+        if variables:
             from pos.config_env import settings_with_environment
 
             settings = settings_with_environment(file_values, init)
         else:
             settings = settings_from({**file_values, **init})
     except InvalidData as exc:
-        line = _line_of(text, str(exc.loc[0])) if text and exc.loc else None
-        where = f"{path}, line {line}" if line else (str(path) if text else "environment")
+        setting = str(exc.loc[0]) if exc.loc else ""
+        variable = next((v for v in variables if v.upper() == ENV_PREFIX + setting.upper()), "")
+        line = _line_of(text, setting) if text and setting and not variable else None
+        where = (f"environment: {variable.upper()}" if variable
+                 else f"{path}, line {line}" if line else (str(path) if text else "environment"))
         raise ConfigError(
             message=f"{where}: {exc.where}: {exc.msg}",
             hint="Fix the setting, or remove it to use the default.",

@@ -183,6 +183,24 @@ def test_broken_config_gives_line_and_reason(config_file: Path, environment: str
     assert code == 5 and "needs backend" in out + err
 
 
+def test_a_wrong_variable_is_named_not_the_files_line(config_file: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    config_file.write_text('lane = "L1"\ncashier = "ann"\n')
+    monkeypatch.setenv("POS_LANE", "two words")
+    code, _, err = run(capsys, "config", "show")
+    assert code == 3 and "environment: POS_LANE: lane: a lane is" in err and "line" not in err
+    monkeypatch.setenv("POS_LANE", "L2")
+    config_file.write_text('lane = "two words"\ncashier = "ann"\n')
+    code, _, err = run(capsys, "config", "show")  # the variable wins: the file's lane unused
+    assert code == 0
+    monkeypatch.setenv("POS_CASHIER", "bob")
+    config_file.write_text('lane = "two words"\n')
+    monkeypatch.delenv("POS_LANE")
+    code, _, err = run(capsys, "config", "show")
+    assert code == 3 and "line 1: lane" in err
+
+
 _LOAD = ("import sys; from pos.config import load_settings; s = load_settings(); "
          "print(s.lane, s.cashier, s.profiles['shop']['backend'], s.source != '', "
          "'pydantic_settings' in sys.modules)")
