@@ -55,6 +55,10 @@ def test_values_are_frozen_and_copied_with_changes() -> None:
     assert (placed.status, placed.last_error, order.status) == (OrderStatus.FAILED, "no",
                                                                  OrderStatus.PLACED)
     assert placed.lines is order.lines and order.model_copy() == order
+    with pytest.raises(TypeError, match="no field colour"):
+        order.model_copy(update={"colour": "red"})
+    with pytest.raises(TypeError, match=r"Order\.reward: a str"):  # the suite's type check
+        order.model_copy(update={"reward": "50"})
     assert hash(placed) != hash(order)
     assert order.model_dump(include={"number", "lane"}) == {"number": "L1-000007",
                                                             "lane": "L1"}
