@@ -199,16 +199,23 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         else:
             settings = settings_from({**file_values, **init})
     except InvalidData as exc:
-        setting = str(exc.loc[0]) if exc.loc else ""
-        variable = next((v for v in variables if v.upper() == ENV_PREFIX + setting.upper()), "")
-        line = _line_of(text, setting) if text and setting and not variable else None
-        where = (f"environment: {variable.upper()}" if variable
-                 else f"{path}, line {line}" if line else (str(path) if text else "environment"))
+        where = _where(str(exc.loc[0]) if exc.loc else "", variables, path, text)
         raise ConfigError(
             message=f"{where}: {exc.where}: {exc.msg}",
             hint="Fix the setting, or remove it to use the default.",
         ) from None
     return settings.model_copy(update={"source": str(path) if text else ""})
+
+
+def _where(setting: str, variables: list[str], path: Path, text: str) -> str:
+    """Where a wrong `setting` came from: the variable that set it, else the file's line."""
+    for variable in variables:
+        if variable.upper() == ENV_PREFIX + setting.upper():
+            return f"environment: {variable.upper()}"
+    if not text:
+        return "environment"
+    line = _line_of(text, setting) if setting else None
+    return f"{path}, line {line}" if line else str(path)
 
 
 def environment_overrides() -> list[str]:

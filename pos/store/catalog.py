@@ -167,8 +167,8 @@ def row_product(row: sqlite3.Row | tuple[Any, ...]) -> Product:
     )
 
 
-class LazyMapping(Mapping[str, TaxClass]):
-    """A mapping read by `load` the first time it is looked into."""
+class LazyTaxClasses(Mapping[str, TaxClass]):
+    """Tax classes by id, read by `load` the first time they are looked into."""
 
     def __init__(self, load: Callable[[], dict[str, TaxClass]]) -> None:
         self._load = load
@@ -316,7 +316,7 @@ class Catalog:
     def tax_classes(self) -> Mapping[str, TaxClass]:
         """The tax classes by id, read when first looked into: pricing a cart with nothing
         taxable in it (the empty cart the counter starts with) reads none."""
-        return LazyMapping(self._read_tax_classes)
+        return LazyTaxClasses(self._read_tax_classes)
 
     def _read_tax_classes(self) -> dict[str, TaxClass]:
         return {
